@@ -56,3 +56,13 @@ class ValidationFailed(EdureportError):
     """Raised when the validation suites find a published figure unsupported by the ledgers."""
 
     exit_code = EXIT_VALIDATION_FAILED
+
+
+class CellError(EdureportError):
+    """Raised by a normaliser when one cell's value cannot be read; the row is set aside."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

@@ -1,0 +1,358 @@
+"""The clean step: raw ledgers -> cleaned tables, rows set aside with reasons, conservation."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import normalize as nz
+from .errors import CellError
+from .ledgers import LEDGERS, RawLedger, find_ledgers, read_ledger
+from .pseudonym import pseudonym
+
+SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason"]
+PERSONAL = ("name", "id_number")
+
+
+class _Bad:
+    """Marks a cell that failed its normaliser (kept in place until the row is set aside)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+@dataclass
+class CleanResult:
+    """What the clean step produces for one county-year."""
+
+    tables: dict[str, pd.DataFrame]
+    set_aside: pd.DataFrame
+    conservation: dict[str, dict[str, int]]
+    sources: dict[str, str] = field(default_factory=dict)  # ledger -> file name
+
+    def write(self, out_dir: Path) -> None:
+        """Write cleaned Parquet tables, ``set_aside.csv`` (UTF-8 BOM) and ``conservation.json``."""
+        out_dir = Path(out_dir)
+        (out_dir / "cleaned").mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables.items():
+            frame.to_parquet(out_dir / "cleaned" / f"{name}.parquet", index=False)
+        self.set_aside.to_csv(out_dir / "set_aside.csv", index=False, encoding="utf-8-sig")
+        meta = {"conservation": self.conservation, "sources": self.sources}
+        (out_dir / "conservation.json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, out_dir: Path) -> CleanResult:
+        """Read back what :meth:`write` wrote."""
+        out_dir = Path(out_dir)
+        tables = {n: pd.read_parquet(out_dir / "cleaned" / f"{n}.parquet") for n in LEDGERS}
+        set_aside = pd.read_csv(out_dir / "set_aside.csv", encoding="utf-8-sig", dtype=str)
+        set_aside["row"] = set_aside["row"].astype("int64")
+        meta = json.loads((out_dir / "conservation.json").read_text(encoding="utf-8"))
+        return cls(tables, set_aside, meta["conservation"], meta["sources"])
+
+
+def clean_folder(folder: Path, year: int) -> CleanResult:
+    """Find, read and clean the six ledgers of one county-year folder."""
+    paths = find_ledgers(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    aside: list[pd.DataFrame] = []
+    conservation: dict[str, dict[str, int]] = {}
+    for name in LEDGERS:
+        raw = read_ledger(name, paths[name])
+        cleaned, set_aside = clean_ledger(raw, year)
+        tables[name] = cleaned
+        aside.append(set_aside)
+        conservation[name] = {
+            "raw_rows": len(raw.frame),
+            "cleaned_rows": len(cleaned),
+            "set_aside_rows": len(set_aside),
+            "non_data_rows": sum(raw.non_data.values()),
+        }
+    all_aside = pd.concat(aside, ignore_index=True) if aside else _empty_aside()
+    return CleanResult(tables, all_aside, conservation, {n: p.name for n, p in paths.items()})
+
+
+# ---------------------------------------------------------------- per-ledger rules
+
+Normaliser = Callable[[Any], Any]
+
+
+def _required_text(label: str, value: Any) -> str:
+    s = nz.text(value)
+    if not s:
+        raise CellError(f"{label}为空")
+    return s
+
+
+def _optional_text(value: Any) -> str | None:
+    return nz.text(value) or None
+
+
+def _optional_date(value: Any) -> Any:
+    return None if nz.is_blank(value) else nz.parse_date(value)
+
+
+def _optional_number(value: Any) -> float | None:
+    return None if nz.is_blank(value) else nz.number(value)
+
+
+def _yes_no(value: Any) -> bool:
+    return nz.category("registered_poor", value) == "是"
+
+
+_TERM = re.compile(r"(\d{4})年?(春|秋)")
+
+
+def _term(value: Any) -> str:
+    s = _required_text("学期", value)
+    m = _TERM.search(s)
+    return f"{m.group(1)}年{m.group(2)}季学期" if m else s
+
+
+def _normalisers(ledger: str, units: dict[str, str | None]) -> dict[str, Normaliser]:
+    cat = lambda kind: partial(nz.category, kind)  # noqa: E731
+    req = lambda label: partial(_required_text, label)  # noqa: E731
+    money = partial(nz.amount_to_fen, unit=units.get("amount") or "元")
+    table: dict[str, dict[str, Normaliser]] = {
+        "aid": {
+            "school": req("学校名称"),
+            "stage": cat("stage"),
+            "programme": cat("programme"),
+            "name": req("学生姓名"),
+            "id_number": nz.id_number,
+            "registered_poor": _yes_no,
+            "term": _term,
+            "amount": money,
+            "paid_on": nz.parse_date,
+        },
+        "control": {
+            "stage": cat("stage"),
+            "programme": cat("programme"),
+            "person_times": nz.integer,
+            "amount": money,
+        },
+        "officers": {
+            "name": req("姓名"),
+            "gender": lambda v: None if nz.is_blank(v) else nz.category("gender", v),
+            "unit": _optional_text,
+            "cert_no": _optional_text,
+            "cert_issued": _optional_date,
+            "cert_valid_until": _optional_date,
+            "employment": cat("employment"),
+            "training_hours": _optional_number,
+        },
+        "exchange": {
+            "name": req("姓名"),
+            "id_number": nz.id_number,
+            "role": cat("role"),
+            "kind": cat("kind"),
+            "from_school": req("原学校"),
+            "to_school": req("交流学校"),
+            "start_on": nz.parse_date,
+        },
+        "inspections": {
+            "institution": req("机构名称"),
+            "inst_type": cat("inst_type"),
+            "licence": _optional_text,
+            "inspected_on": nz.parse_date,
+            "result": cat("result"),
+        },
+        "approvals": {
+            "institution": req("机构名称"),
+            "inst_type": cat("inst_type"),
+            "approved_on": nz.parse_date,
+            "licence": _optional_text,
+        },
+    }
+    return table[ledger]
+
+
+_IN_YEAR = {
+    "aid": "paid_on",
+    "exchange": "start_on",
+    "inspections": "inspected_on",
+    "approvals": "approved_on",
+}
+_DATE_LABEL = {
+    "paid_on": "发放日期",
+    "start_on": "开始日期",
+    "inspected_on": "检查日期",
+    "approved_on": "审批日期",
+}
+# Columns that identify a repeated entry beyond exact duplicates, with the reason given.
+_REPEATS = {
+    "aid": (["id_number", "programme", "term"], "同一学生同一项目同一学期重复发放"),
+    "control": (["stage", "programme"], "同一学段和资助项目重复出现"),
+}
+
+
+def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Normalise one ledger; return (cleaned table, rows set aside with reasons)."""
+    from .ledgers import spec
+
+    labels = {c: names[0] for c, names in spec(raw.ledger).columns.items()}
+    values = {}
+    for column, fn in _normalisers(raw.ledger, raw.units).items():
+        if column not in raw.frame.columns:
+            values[column] = pd.Series([None] * len(raw.frame), dtype=object)
+            continue
+        values[column] = _map_unique(raw.frame[column], fn)
+    frame = pd.DataFrame(values)
+    frame["row"] = raw.frame["row"].to_numpy()
+    problems: dict[int, tuple[str, list[str]]] = {}  # position -> (first column, reasons)
+
+    def flag(positions: Any, column: str, reason: str | list[str]) -> None:
+        for pos in positions:
+            _, reasons = problems.setdefault(int(pos), (labels.get(column, column), []))
+            reasons.extend([reason] if isinstance(reason, str) else reason)
+
+    for column in values:
+        bad = frame[column].map(lambda v: isinstance(v, _Bad))
+        for pos in bad.to_numpy().nonzero()[0]:
+            flag([pos], column, frame[column].iat[pos].reason)
+    _rule_checks(raw.ledger, frame, year, flag)
+    clean_mask = pd.Series(True, index=frame.index)
+    clean_mask.iloc[list(problems)] = False
+    _flag_repeats(raw.ledger, frame, clean_mask, flag)
+    clean_mask.iloc[list(problems)] = False
+
+    aside = pd.DataFrame(
+        [
+            (raw.ledger, raw.file, int(frame["row"].iat[pos]), col, "；".join(dict.fromkeys(rs)))
+            for pos, (col, rs) in sorted(problems.items())
+        ],
+        columns=SET_ASIDE_COLUMNS,
+    )
+    return _finish(raw, frame[clean_mask.to_numpy()].copy()), aside
+
+
+def _map_unique(series: pd.Series, fn: Normaliser) -> pd.Series:
+    """Apply a normaliser once per distinct value (ledgers repeat values a lot)."""
+    cache: dict[Any, Any] = {}
+    out = []
+    for value in series.tolist():
+        key = (type(value), value) if not nz.is_blank(value) else (type(None), None)
+        try:
+            out.append(cache[key])
+            continue
+        except (KeyError, TypeError):
+            pass
+        try:
+            result = fn(value)
+        except CellError as exc:
+            result = _Bad(exc.reason)
+        try:
+            cache[key] = result
+        except TypeError:
+            pass
+        out.append(result)
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _rule_checks(ledger: str, frame: pd.DataFrame, year: int, flag: Callable[..., None]) -> None:
+    def ok(col: str) -> pd.Series:
+        return ~frame[col].map(lambda v: isinstance(v, _Bad) or v is None)
+
+    if "amount" in frame and ledger == "aid":
+        amounts = frame["amount"].where(ok("amount"), None)
+        nonpositive = amounts.map(lambda v: v is not None and v <= 0)
+        flag(nonpositive.to_numpy().nonzero()[0], "amount", "金额为零或负数")
+    date_col = _IN_YEAR.get(ledger)
+    if date_col:
+        dates = frame[date_col].where(ok(date_col), None)
+        outside = dates.map(lambda d: d is not None and d.year != year)
+        flag(outside.to_numpy().nonzero()[0], date_col, f"{_DATE_LABEL[date_col]}不在{year}年度内")
+    if ledger in ("aid", "control"):
+        pairs = nz.synonyms()["programmes_by_stage"]
+        both = ok("stage") & ok("programme")
+        wrong = [
+            i
+            for i, (s, p, good) in enumerate(
+                zip(frame["stage"], frame["programme"], both, strict=True)
+            )
+            if good and p not in pairs.get(s, [])
+        ]
+        flag(wrong, "programme", "该学段没有此资助项目")
+
+
+def _flag_repeats(
+    ledger: str, frame: pd.DataFrame, clean_mask: pd.Series, flag: Callable[..., None]
+) -> None:
+    """Set aside exact duplicates, then repeated entries (the first occurrence stays)."""
+    cols = [c for c in frame.columns if c != "row"]
+    good = frame[clean_mask.to_numpy()]
+    keyed = good[cols].astype(str)
+    dup = keyed.duplicated(keep="first")
+    firsts = _first_rows(keyed, good["row"])
+    for pos in dup.to_numpy().nonzero()[0]:
+        first = firsts[tuple(keyed.iloc[pos])]
+        flag([frame.index.get_loc(good.index[pos])], "整行", f"与第{first}行完全重复")
+    if ledger in _REPEATS:
+        key_cols, reason = _REPEATS[ledger]
+        rest = good[~dup.to_numpy()]
+        keyed2 = rest[key_cols].astype(str)
+        again = keyed2.duplicated(keep="first")
+        firsts2 = _first_rows(keyed2, rest["row"])
+        for pos in again.to_numpy().nonzero()[0]:
+            first = firsts2[tuple(keyed2.iloc[pos])]
+            where = [frame.index.get_loc(rest.index[pos])]
+            flag(where, key_cols[-1], f"{reason}（首次见第{first}行）")
+
+
+def _first_rows(keyed: pd.DataFrame, rows: pd.Series) -> dict[tuple[str, ...], int]:
+    firsts: dict[tuple[str, ...], int] = {}
+    for key, row in zip(keyed.itertuples(index=False, name=None), rows, strict=True):
+        firsts.setdefault(key, int(row))
+    return firsts
+
+
+_DATE_COLUMNS = (
+    "paid_on",
+    "cert_issued",
+    "cert_valid_until",
+    "start_on",
+    "inspected_on",
+    "approved_on",
+)
+
+
+def _finish(raw: RawLedger, frame: pd.DataFrame) -> pd.DataFrame:
+    """Pseudonymise people, drop personal columns, set dtypes and provenance."""
+    if "id_number" in frame:
+        frame.insert(0, "person", [pseudonym("id", v) for v in frame["id_number"]])
+    elif "name" in frame:
+        frame.insert(0, "person", [pseudonym(raw.ledger, v) for v in frame["name"]])
+    frame = frame.drop(columns=[c for c in PERSONAL if c in frame])
+    if "amount" in frame:
+        frame = frame.rename(columns={"amount": "amount_fen"})
+        frame["amount_fen"] = frame["amount_fen"].astype("int64")
+    for col in frame.columns:
+        if col in _DATE_COLUMNS:
+            frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+        elif col == "person_times":
+            frame[col] = frame[col].astype("int64")
+        elif col == "training_hours":
+            frame[col] = frame[col].astype("float64")
+        elif col == "registered_poor":
+            frame[col] = frame[col].astype("boolean")
+        elif col not in ("row", "amount_fen"):
+            frame[col] = frame[col].astype("str")
+    frame.insert(0, "file", raw.file)
+    frame["row"] = frame["row"].astype("int64")
+    front = ["file", "row"]
+    return frame[front + [c for c in frame.columns if c not in front]].reset_index(drop=True)
+
+
+def _empty_aside() -> pd.DataFrame:
+    return pd.DataFrame(columns=SET_ASIDE_COLUMNS)

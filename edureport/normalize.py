@@ -1,0 +1,230 @@
+"""Normalisers for single cells: text, headers, amounts, dates, ID numbers, categories.
+
+Each returns a clean value or raises :class:`~edureport.errors.CellError` with a reason in Chinese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+import yaml
+
+from .errors import CellError
+from .paths import RESOURCES_DIR
+
+_SPACE = re.compile(r"\s+")
+_PUNCT = re.compile(r"[、，,；;／/·.（）()【】\[\]“”\"'《》:：\-—_]")
+_UNIT_IN_HEADER = re.compile(r"[(（\[【/]?\s*(万元|元)\s*[)）\]】]?$")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+@cache
+def synonyms() -> dict[str, Any]:
+    """The synonym tables of ``resources/synonyms.yaml`` (one file an analyst can extend)."""
+    with open(RESOURCES_DIR / "synonyms.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def is_blank(value: Any) -> bool:
+    """True for None, NaN, NaT and strings that are empty after stripping."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if value.__class__.__name__ in {"NaTType", "NAType"}:
+        return True
+    return isinstance(value, str) and not text(value)
+
+
+def text(value: Any) -> str:
+    """NFKC-normalise a cell and remove all white space (Chinese text carries none)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _SPACE.sub("", unicodedata.normalize("NFKC", str(value)))
+
+
+def match_key(value: Any) -> str:
+    """A loose key for matching names: NFKC, no spaces, no punctuation, upper case."""
+    return _PUNCT.sub("", text(value)).upper()
+
+
+def split_header(header: Any) -> tuple[str, str | None]:
+    """Split a header into its matching key and the money unit it names (元, 万元 or None)."""
+    h = text(header)
+    unit = None
+    m = _UNIT_IN_HEADER.search(h)
+    if m:
+        unit = m.group(1)
+        h = h[: m.start()] if m.start() > 0 else h
+    elif "万元" in h:
+        unit = "万元"
+    return match_key(h), unit
+
+
+def amount_to_fen(value: Any, unit: str | None = "元") -> int:
+    """Read an amount in yuan (or 万元 where the header or cell says so) as exact integer fen."""
+    if is_blank(value):
+        raise CellError("金额为空")
+    if isinstance(value, bool):
+        raise CellError(f"金额无法识别：{value}")
+    if isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellError(f"金额无法识别：{value}")
+        number = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        number = value
+    else:
+        s = text(value).replace(",", "").replace("¥", "").replace("￥", "")
+        if s.endswith("万元"):
+            unit, s = "万元", s[:-2]
+        elif s.endswith("元"):
+            unit, s = "元", s[:-1]
+        if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", s):
+            raise CellError(f"金额无法识别：{str(value)[:40]}")
+        try:
+            number = Decimal(s)
+        except InvalidOperation as exc:  # pragma: no cover - regex guards this
+            raise CellError(f"金额无法识别：{str(value)[:40]}") from exc
+    if not number.is_finite():
+        raise CellError(f"金额无法识别：{str(value)[:40]}")
+    fen = number * (1_000_000 if unit == "万元" else 100)
+    if fen != fen.to_integral_value():
+        raise CellError(f"金额超过两位小数（分）：{str(value)[:40]}")
+    if abs(fen) > 10**15:
+        raise CellError(f"金额超出合理范围：{str(value)[:40]}")
+    return int(fen)
+
+
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(value: Any) -> dt.date:
+    """Read a date: 2022-03-05, 2022/3/5, 2022.3.5, 2022年3月5日, a datetime or an Excel serial."""
+    if is_blank(value):
+        raise CellError("日期为空")
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise CellError(f"日期无法识别：{value}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _excel_serial(value)
+    s = text(value)
+    s = re.sub(r"[T ]?\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", s)
+    if re.fullmatch(r"\d{5}(\.\d+)?", s):
+        return _excel_serial(float(s))
+    for form in _DATE_FORMS:
+        m = form.match(s)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError as exc:
+                raise CellError(f"日期不存在：{s[:40]}") from exc
+    raise CellError(f"日期无法识别：{str(value)[:40]}")
+
+
+def _excel_serial(number: float) -> dt.date:
+    if not math.isfinite(number) or not 1 <= number < 2958466:
+        raise CellError(f"日期无法识别：{number}")
+    return EXCEL_EPOCH + dt.timedelta(days=int(number))
+
+
+def id_number(value: Any) -> str:
+    """Check an 18-character resident ID (GB 11643): digits, birth date and check digit."""
+    s = text(value).upper()
+    if not s:
+        raise CellError("身份证号为空")
+    if not re.fullmatch(r"\d{17}[\dX]", s):
+        raise CellError("身份证号格式错误（应为18位）")
+    try:
+        dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError as exc:
+        raise CellError("身份证号出生日期无效") from exc
+    total = sum(int(d) * w for d, w in zip(s[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != s[17]:
+        raise CellError("身份证号校验位错误")
+    return s
+
+
+def id_check_digit(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits of an ID."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+@cache
+def _category_index(kind: str) -> dict[str, str]:
+    table = synonyms()["values"][kind]
+    index: dict[str, str] = {}
+    for canonical, variants in table.items():
+        for name in [canonical, *(variants or [])]:
+            index[match_key(name)] = canonical
+    return index
+
+
+def category(kind: str, value: Any) -> str:
+    """Map a category cell (stage, programme, employment …) to its canonical name."""
+    key = match_key(value)
+    if not key:
+        raise CellError(f"{_KIND_ZH.get(kind, kind)}为空")
+    try:
+        return _category_index(kind)[key]
+    except KeyError:
+        raise CellError(f"{_KIND_ZH.get(kind, kind)}无法识别：{text(value)[:40]}") from None
+
+
+_KIND_ZH = {
+    "stage": "学段",
+    "programme": "资助项目",
+    "registered_poor": "是否建档立卡",
+    "employment": "用工性质",
+    "role": "身份",
+    "kind": "交流类型",
+    "inst_type": "机构类型",
+    "result": "检查结论",
+    "gender": "性别",
+}
+
+
+def integer(value: Any) -> int:
+    """Read a whole number (a count), possibly typed as text with separators."""
+    if is_blank(value):
+        raise CellError("数值为空")
+    s = text(value).replace(",", "")
+    s = re.sub(r"(人次|人|次|学时|小时)$", "", s)
+    try:
+        number = Decimal(s)
+    except InvalidOperation:
+        raise CellError(f"数值无法识别：{str(value)[:40]}") from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise CellError(f"数值应为整数：{str(value)[:40]}")
+    return int(number)
+
+
+def number(value: Any) -> float:
+    """Read a non-money quantity such as training hours."""
+    if is_blank(value):
+        raise CellError("数值为空")
+    s = re.sub(r"(学时|小时|课时)$", "", text(value).replace(",", ""))
+    try:
+        result = float(Decimal(s))
+    except (InvalidOperation, ValueError):
+        raise CellError(f"数值无法识别：{str(value)[:40]}") from None
+    if not math.isfinite(result):
+        raise CellError(f"数值无法识别：{str(value)[:40]}")
+    return result

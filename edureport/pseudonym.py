@@ -1,0 +1,50 @@
+"""Keyed pseudonyms (HMAC-SHA256) that replace names and ID numbers after matching."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from functools import cache
+from pathlib import Path
+
+from .paths import STATE_DIR
+
+KEY_ENV = "EDUREPORT_PSEUDONYM_KEY"
+KEY_FILE_ENV = "EDUREPORT_KEY_FILE"
+
+
+def key_file() -> Path:
+    """Where the locally generated key is kept (git-ignored), unless the environment names one."""
+    return Path(os.environ.get(KEY_FILE_ENV) or STATE_DIR / "pseudonym.key")
+
+
+@cache
+def _key(env_key: str | None, path: Path) -> bytes:
+    if env_key:
+        return env_key.encode("utf-8")
+    if not path.exists():
+        # Write beside, then link: concurrent first runs agree on one key, none reads a half file.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="ascii").strip().encode("ascii")
+
+
+def key() -> bytes:
+    """The pseudonym key: from the environment, else from (or first created in) the key file."""
+    return _key(os.environ.get(KEY_ENV) or None, key_file())
+
+
+def pseudonym(kind: str, value: str) -> str:
+    """A stable 16-hex-character pseudonym for ``value`` within ``kind`` (e.g. 'id', 'officer')."""
+    return hmac.new(key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:16]
