@@ -274,14 +274,14 @@ def _rule_checks(ledger: str, frame: pd.DataFrame, year: int, flag: Callable[...
         outside = dates.map(lambda d: d is not None and d.year != year)
         flag(outside.to_numpy().nonzero()[0], date_col, f"{_DATE_LABEL[date_col]}不在{year}年度内")
     if ledger in ("aid", "control"):
-        pairs = nz.synonyms()["programmes_by_stage"]
+        pairs = {(p["stage"], p["programme"]) for p in nz.synonyms()["programmes"]}
         both = ok("stage") & ok("programme")
         wrong = [
             i
             for i, (s, p, good) in enumerate(
                 zip(frame["stage"], frame["programme"], both, strict=True)
             )
-            if good and p not in pairs.get(s, [])
+            if good and (s, p) not in pairs
         ]
         flag(wrong, "programme", "该学段没有此资助项目")
 

@@ -1,0 +1,199 @@
+"""What each notebook does, one function per notebook, so that notebooks stay thin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import narrative as nv
+from .clean import CleanResult, clean_folder
+from .errors import InputError, UsageError
+from .figures import Registry, compute
+from .paths import OUTPUTS_DIR, RAW_DIR, county_year_dir
+from .report import Report, build, html_fragments
+
+PREVIOUS = "previous"
+
+
+def resolve(
+    county: str, year: int, data_dir: str | Path = "", run_dir: str | Path = ""
+) -> tuple[Path, Path]:
+    """Check notebook parameters and fill in default folders (the bundled sample layout)."""
+    check_parameters(county, year)
+    data = Path(data_dir) if str(data_dir) else county_year_dir(RAW_DIR, county, year)
+    run = Path(run_dir) if str(run_dir) else OUTPUTS_DIR / county / str(year) / "interactive"
+    return data.resolve(), run.resolve()
+
+
+def check_parameters(county: Any, year: Any) -> None:
+    """Types and values of the parameters papermill passes through unchecked."""
+    if not isinstance(county, str) or not county.strip() or any(c in county for c in "/\\\0"):
+        raise UsageError(f"county 参数应为县名（非空字符串，不含路径符号）：{county!r}")
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise UsageError(f"year 参数应为2000–2100之间的整数年份：{year!r}")
+
+
+def report_date(data: Path, year: int) -> dt.date:
+    """The date certificates must be valid on (the year's policy, else 31 December)."""
+    try:
+        from .policy import load_policy
+    except ImportError:  # pragma: no cover - policy module arrives with the validation suites
+        return dt.date(year, 12, 31)
+    return load_policy(data, year).report_date
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- step 1: clean
+
+
+def clean(
+    county: str, year: int, data_dir: str | Path = "", run_dir: str | Path = ""
+) -> CleanResult:
+    """Clean the county-year's ledgers (and last year's, for comparisons) into ``run_dir``."""
+    data, run = resolve(county, year, data_dir, run_dir)
+    result = clean_folder(data, year)
+    result.write(run)
+    inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
+    (run / "inputs.json").write_text(json.dumps(inputs, ensure_ascii=False, indent=2), "utf-8")
+    prev_dir = data.parent / str(year - 1)
+    if prev_dir.is_dir():
+        try:
+            prev = clean_folder(prev_dir, year - 1)
+        except InputError as exc:
+            print(f"上年数据无法读取，不作同比 previous year skipped: {exc}")
+        else:
+            compute(prev.tables, report_date(prev_dir, year - 1)).write(
+                run / "previous_figures.json"
+            )
+    return result
+
+
+def conservation_table(result: CleanResult) -> pd.DataFrame:
+    """Per ledger: raw rows, cleaned, set aside, non-data rows (for display)."""
+    frame = pd.DataFrame(result.conservation).T
+    frame.index.name = "ledger"
+    frame["file"] = pd.Series(result.sources)
+    return frame
+
+
+# ---------------------------------------------------------------- step 3: report
+
+
+def report(
+    county: str, year: int, data_dir: str | Path = "", run_dir: str | Path = ""
+) -> tuple[Report, list[str]]:
+    """Compute the figures, fill the narrative, and return the report with its HTML pieces."""
+    data, run = resolve(county, year, data_dir, run_dir)
+    cleaned = CleanResult.load(run)
+    reg = compute(cleaned.tables, report_date(data, year))
+    reg.write(run / "figures.json")
+    prev_path = run / "previous_figures.json"
+    previous = Registry.read(prev_path) if prev_path.exists() else None
+    narrative_path = data / nv.NARRATIVE_FILE
+    if not narrative_path.exists():
+        print(
+            f"警告：{narrative_path} 不存在，使用模板生成报告（“待填写”处需补充）。"
+            f"可用 `edureport new --county {county} --year {year}` 生成叙述文件。"
+        )
+    text, source = nv.load(narrative_path)
+    rep = build(county, year, reg, previous, text, source)
+    banner = validation_banner(run)
+    pieces = [*html_fragments(rep, banner), provenance_footer(run, rep)]
+    (run / "report_meta.json").write_text(
+        json.dumps({"title": rep.title, "todo": rep.todo}, ensure_ascii=False), "utf-8"
+    )
+    return rep, pieces
+
+
+def validation_banner(run: Path) -> str:
+    """A short summary of the validation at the top of the report (draft banner if failed)."""
+    path = run / "validation.json"
+    if not path.exists():
+        return ""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return _banner_html(data)
+
+
+def _banner_html(data: dict[str, Any]) -> str:
+    import html
+
+    checks = data.get("checks", [])
+    failed = [c for c in checks if c.get("status") == "failed"]
+    unconf = [c for c in checks if c.get("status") == "not_configured"]
+    passed = sum(c.get("status") == "passed" for c in checks)
+    if not failed:
+        extra = f"；{len(unconf)}项未配置，未计入通过" if unconf else ""
+        return (
+            f'<div class="banner ok">数据校验：共{len(checks)}项，{passed}项通过{extra}。'
+            '<a href="validation.html">查看校验详情</a></div>'
+        )
+    items = "".join(
+        f"<li>{html.escape(c.get('rule', ''))}：应为{html.escape(str(c.get('expected', '')))}，"
+        f"实为{html.escape(str(c.get('found', '')))}"
+        + (f"（{html.escape(_rows_text(c.get('rows', [])))}）" if c.get("rows") else "")
+        + "</li>"
+        for c in failed
+    )
+    return (
+        f'<div class="banner"><h2>未通过校验（草稿，不予发布）</h2>'
+        f"共{len(checks)}项校验，{len(failed)}项未通过：<ul>{items}</ul>"
+        '<a href="validation.html">查看校验详情</a></div>'
+    )
+
+
+def _rows_text(rows: list[Any]) -> str:
+    shown = [f"{r[0]} 第{r[1]}行" if isinstance(r, list | tuple) else str(r) for r in rows[:10]]
+    more = f" 等{len(rows)}行" if len(rows) > 10 else ""
+    return "、".join(shown) + more
+
+
+def provenance_footer(run: Path, rep: Report) -> str:
+    """Report date, input hashes, code version and run id, at the foot of the report."""
+    import html
+
+    from . import __version__
+    from .provenance import code_version
+
+    inputs = (
+        json.loads((run / "inputs.json").read_text("utf-8"))
+        if (run / "inputs.json").exists()
+        else {}
+    )
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td><code>{digest[:16]}</code></td></tr>"
+        for name, digest in inputs.items()
+    )
+    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    return (
+        '<footer class="provenance"><p>本报告由 edureport 根据台账自动计算生成。'
+        f"运行编号 {html.escape(run.name)}；生成时间 {now}；"
+        f"程序版本 {html.escape(__version__)}（{html.escape(code_version())}）。</p>"
+        f"<table><tr><td>输入文件</td><td>SHA-256（前16位）</td></tr>{rows}</table></footer>"
+    )
+
+
+# ---------------------------------------------------------------- step 2: validate
+
+
+def validate(county: str, year: int, data_dir: str | Path = "", run_dir: str | Path = ""):
+    """Run the Great Expectations suites on the cleaned tables; write validation.json/html."""
+    from .policy import load_policy
+    from .validate import validate as run_suites
+
+    data, run = resolve(county, year, data_dir, run_dir)
+    cleaned = CleanResult.load(run)
+    result = run_suites(cleaned.tables, cleaned.conservation, load_policy(data, year))
+    result.write(run)
+    return result
