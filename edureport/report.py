@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import narrative as nv
 from .charts import CHARTS
+from .errors import InputError
 from .figures import Registry, programmes
 from .formatting import percent, rounding_note
 
@@ -150,6 +152,51 @@ def make_table(name: str, reg: Registry) -> Table:
         ]
         return Table("行政执法人员情况（仅统计人数）", ["项目", "人数"], rows)
     raise KeyError(name)
+
+
+# ---------------------------------------------------------------- checks of the text
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_ENUMERATION = re.compile(r"^\d{1,2}[.．、]")
+# The contents an annual report must cover (法治政府建设与责任落实督察工作规定 第二十五条).
+MANDATED = (
+    ("上一年度推进法治政府建设的主要举措和成效", ("主要做法", "成效", "主要举措")),
+    ("存在的不足和原因", ("存在的主要问题", "不足", "问题")),
+    ("党政主要负责人履行推进法治建设第一责任人职责情况", ("第一责任人",)),
+    ("下一年度推进法治政府建设的主要安排", ("下一步", "下一年度", "工作措施", "主要安排")),
+)
+
+
+def audit_numbers(report: Report) -> None:
+    """Fail on any number in the text that no computed figure accounts for (typed by hand)."""
+    allowed = set()
+    for text in [
+        *report.values.values(),
+        *(c for t in report.tables.values() for r in t.rows for c in r),
+    ]:
+        allowed.update(_NUMBER.findall(text))
+    for b in report.blocks:
+        if b.kind not in ("title", "heading", "paragraph"):
+            continue
+        text = _ENUMERATION.sub("", nv.fill(b.text, report.values))
+        for number in _NUMBER.findall(text):
+            if number not in allowed:
+                raise InputError(
+                    f"叙述文件中的数字“{number}”不是计算得出的（请用 {{{{ 名称 }}}} 引用）"
+                    " number typed by hand",
+                    file=report.source,
+                    row=b.line,
+                )
+
+
+def structure_warnings(report: Report) -> list[str]:
+    """The mandated parts of an annual report that no heading covers."""
+    headings = "".join(b.text for b in report.blocks if b.kind == "heading")
+    return [
+        f"报告缺少法定内容：{part}"
+        for part, words in MANDATED
+        if not any(w in headings for w in words)
+    ]
 
 
 # ---------------------------------------------------------------- HTML fragments

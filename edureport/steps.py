@@ -15,7 +15,8 @@ from .clean import CleanResult, clean_folder
 from .errors import InputError, UsageError
 from .figures import Registry, compute
 from .paths import OUTPUTS_DIR, RAW_DIR, county_year_dir
-from .report import Report, build, html_fragments
+from .report import Report, audit_numbers, build, html_fragments, structure_warnings
+from .word import write_docx
 
 PREVIOUS = "previous"
 
@@ -102,42 +103,51 @@ def report(
     prev_path = run / "previous_figures.json"
     previous = Registry.read(prev_path) if prev_path.exists() else None
     narrative_path = data / nv.NARRATIVE_FILE
+    warnings = []
     if not narrative_path.exists():
-        print(
-            f"警告：{narrative_path} 不存在，使用模板生成报告（“待填写”处需补充）。"
-            f"可用 `edureport new --county {county} --year {year}` 生成叙述文件。"
+        warnings.append(
+            f"没有叙述文件 {nv.NARRATIVE_FILE}，报告按模板生成，“待填写”处需补充"
+            f"（edureport new --county {county} --year {year}）"
         )
     text, source = nv.load(narrative_path)
     rep = build(county, year, reg, previous, text, source)
-    banner = validation_banner(run)
+    audit_numbers(rep)
+    warnings += structure_warnings(rep)
+    if rep.todo:
+        warnings.append(f"还有{rep.todo}处“待填写”")
+    for w in warnings:
+        print(f"警告 warning: {w}")
+    banner = validation_banner(run, warnings)
     pieces = [*html_fragments(rep, banner), provenance_footer(run, rep)]
-    (run / "report_meta.json").write_text(
-        json.dumps({"title": rep.title, "todo": rep.todo}, ensure_ascii=False), "utf-8"
-    )
+    write_docx(rep, run / "report.docx")
+    meta = {"title": rep.title, "todo": rep.todo, "warnings": warnings}
+    (run / "report_meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
     return rep, pieces
 
 
-def validation_banner(run: Path) -> str:
-    """A short summary of the validation at the top of the report (draft banner if failed)."""
-    path = run / "validation.json"
-    if not path.exists():
-        return ""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return _banner_html(data)
-
-
-def _banner_html(data: dict[str, Any]) -> str:
+def validation_banner(run: Path, warnings: list[str] | None = None) -> str:
+    """The validation summary at the top of the report (a draft banner if a check failed)."""
     import html
 
-    checks = data.get("checks", [])
+    path = run / "validation.json"
+    notes = "".join(f"<li>{html.escape(w)}</li>" for w in warnings or [])
+    notes_html = f'<ul class="warnings">{notes}</ul>' if notes else ""
+    if not path.exists():
+        return f'<div class="banner"><h2>尚未校验（草稿）</h2>请先运行校验步骤。{notes_html}</div>'
+    checks = json.loads(path.read_text(encoding="utf-8")).get("checks", [])
     failed = [c for c in checks if c.get("status") == "failed"]
     unconf = [c for c in checks if c.get("status") == "not_configured"]
     passed = sum(c.get("status") == "passed" for c in checks)
+    link = '<a href="validation.html">查看校验详情</a>'
     if not failed:
-        extra = f"；{len(unconf)}项未配置，未计入通过" if unconf else ""
+        extra = (
+            "；" + "、".join(html.escape(c.get("rule", "")) for c in unconf) + "未配置，未计入通过"
+            if unconf
+            else ""
+        )
         return (
             f'<div class="banner ok">数据校验：共{len(checks)}项，{passed}项通过{extra}。'
-            '<a href="validation.html">查看校验详情</a></div>'
+            f"{link}{notes_html}</div>"
         )
     items = "".join(
         f"<li>{html.escape(c.get('rule', ''))}：应为{html.escape(str(c.get('expected', '')))}，"
@@ -148,8 +158,7 @@ def _banner_html(data: dict[str, Any]) -> str:
     )
     return (
         f'<div class="banner"><h2>未通过校验（草稿，不予发布）</h2>'
-        f"共{len(checks)}项校验，{len(failed)}项未通过：<ul>{items}</ul>"
-        '<a href="validation.html">查看校验详情</a></div>'
+        f"共{len(checks)}项校验，{len(failed)}项未通过：<ul>{items}</ul>{link}{notes_html}</div>"
     )
 
 
