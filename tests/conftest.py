@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import csv
+import html
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from edureport import paths
 from edureport.normalize import id_check_digit
+
+BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +34,13 @@ def write_csv(path: Path, rows: list[list[object]], encoding: str = "utf-8-sig")
     return path
 
 
-def write_xlsx(path: Path, rows: list[list[object]], title: str | None = None,
-               sheet: str = "Sheet1", extra_sheet: bool = False) -> Path:
+def write_xlsx(
+    path: Path,
+    rows: list[list[object]],
+    title: str | None = None,
+    sheet: str = "Sheet1",
+    extra_sheet: bool = False,
+) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     if extra_sheet:
@@ -51,8 +63,18 @@ ID_A = make_id("51012320080101123")
 ID_B = make_id("51012320070202456")
 ID_T = make_id("51012319800101000")
 
-AID_HEADER = ["序号", "学校名称", "学段", "资助项目", "学生姓名", "身份证号", "是否建档立卡", "学期",
-              "金额（元）", "发放日期"]
+AID_HEADER = [
+    "序号",
+    "学校名称",
+    "学段",
+    "资助项目",
+    "学生姓名",
+    "身份证号",
+    "是否建档立卡",
+    "学期",
+    "金额（元）",
+    "发放日期",
+]
 
 
 @pytest.fixture
@@ -60,34 +82,107 @@ def county_dir(tmp_path: Path) -> Path:
     """A minimal, valid county-year folder: 测试县/2022 with one row or so per ledger."""
     folder = tmp_path / "data" / "测试县" / "2022"
     folder.mkdir(parents=True)
-    write_xlsx(folder / "2022年学生资助发放台账.xlsx", [
-        AID_HEADER,
-        [1, "一中", "普高", "国家助学金", "张三", ID_A, "否", "2022年春季学期", "1,000.00", "2022/3/5"],
-        [2, "职中", "中职", "免学费", "李四", ID_B, "否", "2022年秋季学期", 1000, "2022年9月1日"],
-        [None] * 10,
-        ["合计", None, None, None, None, None, None, None, 2000, None],
-    ], title="2022年学生资助发放台账", extra_sheet=True, sheet="台账")
-    write_csv(folder / "资助资金拨付汇总表.csv", [
-        ["学段", "资助项目", "人次", "金额(元)"],
-        ["普通高中", "国家助学金", 1, "1000"],
-        ["中等职业教育", "免学费", 1, "1000.00"],
-        ["合计", "", 2, "2000"],
-    ], encoding="gbk")
-    write_csv(folder / "行政执法人员名册.csv", [
-        ["姓名", "性别", "所在股室", "执法证号", "发证日期", "有效期至", "用工性质", "年度培训学时"],
-        ["王五", "男", "政策法规股", "JY001", "2020-01-01", "2025-12-31", "正式", "48"],
-    ])
-    write_csv(folder / "教师校长交流台账.csv", [
-        ["姓名", "证件号码", "身份", "交流类型", "原学校", "交流学校", "开始日期"],
-        ["赵六", ID_T, "教师", "轮岗", "城关小学", "河西小学", "2022-9-1"],
-    ])
-    write_csv(folder / "民办教育机构检查台账.csv", [
-        ["机构名称", "机构类型", "办学许可证号", "检查日期", "检查结论"],
-        ["阳光幼儿园", "幼儿园", "XK001", "2022-5-1", "合格"],
-        ["启明培训", "培训机构", "", "2022-6-1", "取缔"],
-    ])
-    write_csv(folder / "民办教育机构审批台账.csv", [
-        ["机构名称", "机构类型", "审批日期", "办学许可证号"],
-        ["星星幼儿园", "民办幼儿园", "2022-6-1", "XK002"],
-    ])
+    write_xlsx(
+        folder / "2022年学生资助发放台账.xlsx",
+        [
+            AID_HEADER,
+            [
+                1,
+                "一中",
+                "普高",
+                "国家助学金",
+                "张三",
+                ID_A,
+                "否",
+                "2022年春季学期",
+                "1,000.00",
+                "2022/3/5",
+            ],
+            [
+                2,
+                "职中",
+                "中职",
+                "免学费",
+                "李四",
+                ID_B,
+                "否",
+                "2022年秋季学期",
+                1000,
+                "2022年9月1日",
+            ],
+            [None] * 10,
+            ["合计", None, None, None, None, None, None, None, 2000, None],
+        ],
+        title="2022年学生资助发放台账",
+        extra_sheet=True,
+        sheet="台账",
+    )
+    write_csv(
+        folder / "资助资金拨付汇总表.csv",
+        [
+            ["学段", "资助项目", "人次", "金额(元)"],
+            ["普通高中", "国家助学金", 1, "1000"],
+            ["中等职业教育", "免学费", 1, "1000.00"],
+            ["合计", "", 2, "2000"],
+        ],
+        encoding="gbk",
+    )
+    write_csv(
+        folder / "行政执法人员名册.csv",
+        [
+            [
+                "姓名",
+                "性别",
+                "所在股室",
+                "执法证号",
+                "发证日期",
+                "有效期至",
+                "用工性质",
+                "年度培训学时",
+            ],
+            ["王五", "男", "政策法规股", "JY001", "2020-01-01", "2025-12-31", "正式", "48"],
+        ],
+    )
+    write_csv(
+        folder / "教师校长交流台账.csv",
+        [
+            ["姓名", "证件号码", "身份", "交流类型", "原学校", "交流学校", "开始日期"],
+            ["赵六", ID_T, "教师", "轮岗", "城关小学", "河西小学", "2022-9-1"],
+        ],
+    )
+    write_csv(
+        folder / "民办教育机构检查台账.csv",
+        [
+            ["机构名称", "机构类型", "办学许可证号", "检查日期", "检查结论"],
+            ["阳光幼儿园", "幼儿园", "XK001", "2022-5-1", "合格"],
+            ["启明培训", "培训机构", "", "2022-6-1", "取缔"],
+        ],
+    )
+    write_csv(
+        folder / "民办教育机构审批台账.csv",
+        [
+            ["机构名称", "机构类型", "审批日期", "办学许可证号"],
+            ["星星幼儿园", "民办幼儿园", "2022-6-1", "XK002"],
+        ],
+    )
     return folder
+
+
+def page_text(path: Path) -> str:
+    """The visible text of an HTML page (tags, styles and white space removed)."""
+    raw = path.read_text(encoding="utf-8")
+    raw = re.sub(r"<style.*?</style>", "", raw, flags=re.S)
+    return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", raw)))
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run of `edureport run` on the bundled sample, shared by the end-to-end tests."""
+    out = tmp_path_factory.mktemp("out")
+    proc = subprocess.run(
+        [BIN / "edureport", "run", "--out", str(out)], capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("报告已发布") and last.endswith("report.html")
+    return out / paths.SAMPLE_COUNTY / "2022"

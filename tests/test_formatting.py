@@ -7,8 +7,16 @@ from edureport.formatting import change_text, money_text, percent, rounding_note
 
 @pytest.mark.parametrize(
     ("fen", "shown"),
-    [(11346453_00, "1134.65"), (1916510_0, "19.17"), (229700000, "229.70"), (500, "0.00"),
-     (5000, "0.01"), (4999, "0.00"), (15000, "0.02"), (25000, "0.03")],  # half-up, not banker's
+    [
+        (11346453_00, "1134.65"),
+        (1916510_0, "19.17"),
+        (229700000, "229.70"),
+        (500, "0.00"),
+        (5000, "0.01"),
+        (4999, "0.00"),
+        (15000, "0.02"),
+        (25000, "0.03"),
+    ],  # half-up, not banker's
 )
 def test_wan_yuan_half_up(fen: int, shown: str) -> None:
     assert str(wan_yuan(fen)) == shown

@@ -26,10 +26,15 @@ def test_unknown_name_names_file_and_line() -> None:
 def test_figures_and_changes_filled() -> None:
     prev = Registry()
     prev.add("officers_total", "执法人员", 6, "人", "officers")
-    rep = build("测试县", 2022, _reg(), prev,
-                "# {{county}}{{ year }}年度报告\n\n## 一、成效\n\n执法人员{{ officers_total }}"
-                "{{ officers_total.change }}，资助{{ aid_total_amount }}{{ aid_total_amount.change }}。\n",
-                "n.md")
+    rep = build(
+        "测试县",
+        2022,
+        _reg(),
+        prev,
+        "# {{county}}{{ year }}年度报告\n\n## 一、成效\n\n执法人员{{ officers_total }}"
+        "{{ officers_total.change }}，资助{{ aid_total_amount }}{{ aid_total_amount.change }}。\n",
+        "n.md",
+    )
     html = "".join(html_fragments(rep))
     assert rep.title == "测试县2022年度报告"
     assert "执法人员7人，比上年增加1人，增长16.7%，资助1134.65万元。" in html

@@ -37,8 +37,18 @@ def test_unreadable_amounts_raise_cell_error(value: object) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["2022-03-05", "2022/3/5", "2022.3.5", "2022年3月5日", 44625, "44625", "20220305",
-     dt.datetime(2022, 3, 5, 10, 0), dt.date(2022, 3, 5), "2022-03-05 00:00:00"],
+    [
+        "2022-03-05",
+        "2022/3/5",
+        "2022.3.5",
+        "2022年3月5日",
+        44625,
+        "44625",
+        "20220305",
+        dt.datetime(2022, 3, 5, 10, 0),
+        dt.date(2022, 3, 5),
+        "2022-03-05 00:00:00",
+    ],
 )
 def test_every_date_form(value: object) -> None:
     assert nz.parse_date(value) == dt.date(2022, 3, 5)
@@ -64,9 +74,15 @@ def test_id_check_digit() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "value", "canonical"),
-    [("stage", "职中", "中等职业教育"), ("stage", "普高", "普通高中"), ("stage", "幼儿园", "学前教育"),
-     ("stage", "初中", "义务教育"), ("employment", "编内", "在编"),
-     ("programme", "免书费，免住宿费", "免书费、免住宿费"), ("result", "合格", "合格")],
+    [
+        ("stage", "职中", "中等职业教育"),
+        ("stage", "普高", "普通高中"),
+        ("stage", "幼儿园", "学前教育"),
+        ("stage", "初中", "义务教育"),
+        ("employment", "编内", "在编"),
+        ("programme", "免书费，免住宿费", "免书费、免住宿费"),
+        ("result", "合格", "合格"),
+    ],
 )
 def test_categories(kind: str, value: str, canonical: str) -> None:
     assert nz.category(kind, value) == canonical
@@ -78,8 +94,15 @@ def test_headers_split_unit() -> None:
     assert nz.split_header("金额/元") == ("金额", "元")
 
 
-any_cell = st.one_of(st.none(), st.text(max_size=30), st.integers(), st.floats(allow_nan=True),
-                     st.decimals(allow_nan=True), st.booleans(), st.dates())
+any_cell = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.decimals(allow_nan=True),
+    st.booleans(),
+    st.dates(),
+)
 
 
 @given(any_cell)

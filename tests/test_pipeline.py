@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from edureport import paths
 
+from .conftest import BIN, page_text
+
 pytestmark = pytest.mark.slow
-BIN = Path(sys.executable).parent
 
 # figures-2022.md: each figure as the report states it (value with its unit).
 F = {
@@ -39,24 +38,6 @@ F = {
 }
 
 
-def page_text(path: Path) -> str:
-    """The visible text of an HTML page (tags, styles and white space removed)."""
-    raw = path.read_text(encoding="utf-8")
-    raw = re.sub(r"<style.*?</style>", "", raw, flags=re.S)
-    return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", raw)))
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    proc = subprocess.run([BIN / "edureport", "run", "--out", str(out)], capture_output=True,
-                          text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr
-    last = proc.stdout.strip().splitlines()[-1]
-    assert last.startswith("报告已发布") and last.endswith("report.html")
-    return out / paths.SAMPLE_COUNTY / "2022"
-
-
 @pytest.mark.parametrize("figure", sorted(F))
 def test_report_states_each_figure(published: Path, figure: str) -> None:
     text = page_text(published / "report.html")
@@ -66,8 +47,12 @@ def test_report_states_each_figure(published: Path, figure: str) -> None:
 
 def test_sections_in_reference_order(published: Path) -> None:
     text = page_text(published / "report.html")
-    marks = ["2022年度法治政府建设情况工作报告", "一、主要做法与成效", "二、存在的主要问题",
-             "三、下一步工作措施"]
+    marks = [
+        "2022年度法治政府建设情况工作报告",
+        "一、主要做法与成效",
+        "二、存在的主要问题",
+        "三、下一步工作措施",
+    ]
     positions = [text.index(m) for m in marks]
     assert positions == sorted(positions)
 
@@ -85,9 +70,17 @@ def test_report_is_offline_and_codeless(published: Path) -> None:
 
 
 def test_published_layout(published: Path) -> None:
-    for name in ("report.html", "validation.html", "validation.json", "figures.json",
-                 "set_aside.csv", "conservation.json", "cleaned/aid.parquet",
-                 "notebooks/1_clean.ipynb", "notebooks/3_report.ipynb"):
+    for name in (
+        "report.html",
+        "validation.html",
+        "validation.json",
+        "figures.json",
+        "set_aside.csv",
+        "conservation.json",
+        "cleaned/aid.parquet",
+        "notebooks/1_clean.ipynb",
+        "notebooks/3_report.ipynb",
+    ):
         assert (published / name).exists(), name
     figures = json.loads((published / "figures.json").read_text(encoding="utf-8"))
     assert figures["aid_total_amount"]["value"] == 1134645300
@@ -100,18 +93,38 @@ def test_published_layout(published: Path) -> None:
 def test_notebooks_run_under_papermill_cli(tmp_path: Path, extra: list[str]) -> None:
     for name in ("1_clean", "2_validate", "3_report"):
         proc = subprocess.run(
-            [BIN / "papermill", f"notebooks/{name}.ipynb", str(tmp_path / f"{name}.ipynb"),
-             *extra, "--no-progress-bar"],
-            cwd=paths.REPO_ROOT, capture_output=True, text=True, timeout=600,
+            [
+                BIN / "papermill",
+                f"notebooks/{name}.ipynb",
+                str(tmp_path / f"{name}.ipynb"),
+                *extra,
+                "--no-progress-bar",
+            ],
+            cwd=paths.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def test_bad_input_is_one_clear_message(tmp_path: Path) -> None:
     (tmp_path / "某县" / "2022").mkdir(parents=True)
-    proc = subprocess.run([BIN / "edureport", "run", "--county", "某县", "--data", str(tmp_path),
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [
+            BIN / "edureport",
+            "run",
+            "--county",
+            "某县",
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "缺少学生资助发放台账" in proc.stderr
     assert not (tmp_path / "out" / "某县" / "2022" / "report.html").exists()
