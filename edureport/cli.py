@@ -16,6 +16,7 @@ EXIT_CODES = """exit codes:
   2   bad input: a ledger or file cannot be used (the message names file, sheet, row, column)
   3   validation failed: draft kept in the run folder, nothing published
   64  wrong command-line parameters
+  75  another run of the same county-year is in progress (waited --lock-timeout seconds)
 """
 
 
@@ -34,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     _county_year(r)
     r.add_argument("--data", type=Path, default=RAW_DIR, help="root holding <county>/<year>/")
     r.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root")
+    r.add_argument("--force", action="store_true", help="run even if nothing changed")
+    r.add_argument("--cell-timeout", type=int, default=600, help="seconds per notebook cell")
+    r.add_argument("--lock-timeout", type=float, default=60, help="seconds to wait for a lock")
+
+    ls = sub.add_parser("runs", help="list run records (time, status, duration)")
+    ls.add_argument("--county")
+    ls.add_argument("--year", type=_year)
+    ls.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root")
 
     n = sub.add_parser("new", help="write a narrative.md scaffold for a county-year")
     _county_year(n)
@@ -81,9 +90,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from .pipeline import run
+        from .pipeline import RunOptions, run
 
-        result = run(args.county, args.year, args.data, args.out)
+        options = RunOptions(args.force, args.cell_timeout, args.lock_timeout)
+        result = run(args.county, args.year, args.data, args.out, options)
+        if result.skipped:
+            return result.exit_code
         if result.published:
             print(f"报告已发布 report published: {result.report}")
         else:
@@ -91,6 +103,19 @@ def _dispatch(args: argparse.Namespace) -> int:
                 f"未通过校验，报告草稿 validation failed, draft: {result.report}", file=sys.stderr
             )
         return result.exit_code
+    if args.command == "runs":
+        from .pipeline import list_runs
+
+        rows = list_runs(args.out, args.county, args.year)
+        for r in rows:
+            duration = f"{r['duration_s']:>8.1f}s" if r["duration_s"] is not None else "        -"
+            print(
+                f"{r['county']}\t{r['year']}\t{r['run_id']}\t{r['started']}\t{duration}"
+                f"\t{r['status']}"
+            )
+        if not rows:
+            print("没有运行记录 no runs", file=sys.stderr)
+        return 0
     if args.command == "new":
         from .narrative import scaffold
         from .paths import county_year_dir

@@ -66,3 +66,12 @@ class CellError(EdureportError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+EXIT_LOCKED = 75
+
+
+class LockedError(EdureportError):
+    """Raised when another run of the same county-year holds the lock past the wait."""
+
+    exit_code = EXIT_LOCKED
