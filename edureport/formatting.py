@@ -42,12 +42,20 @@ def change_text(current: int, previous: int, unit: str, money: bool = False) -> 
 
 
 def rounding_note(parts_fen: list[int], total_fen: int) -> str | None:
-    """The 因四舍五入 note, only where the displayed parts do not add up to the displayed total."""
+    """The 因四舍五入 note, only where the displayed parts do not add up to the displayed totals
+    (the amounts in 万元, and their shares in per cent)."""
+    notes = []
     shown = sum(wan_yuan(p) for p in parts_fen)
     total = wan_yuan(total_fen)
-    if shown == total:
+    if shown != total:
+        notes.append(f"分项金额之和（{shown}万元）与合计（{total}万元）")
+    shares = [percent(p, total_fen) for p in parts_fen]
+    if total_fen and sum(s for s in shares if s is not None) != 100:
+        notes.append(f"各项占比之和（{sum(s for s in shares if s is not None)}%）与100%")
+    if not notes:
         return None
     return (
-        f"注：各项金额按四舍五入保留两位小数，分项之和（{shown}万元）与合计（{total}万元）"
-        "的差异系四舍五入所致，合计以精确金额计算。"
+        "注：金额按四舍五入保留两位小数，占比保留一位小数；"
+        + "、".join(notes)
+        + "的差异系四舍五入所致，合计以精确金额计算。"
     )

@@ -245,7 +245,12 @@ def _anchor(b: nv.Block) -> str:
 
 def _table_html(t: Table) -> str:
     head = "".join(f"<th>{_esc(h)}</th>" for h in t.header)
-    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in t.rows)
+    body = "".join(
+        ('<tr class="total">' if row[0] == "合计" else "<tr>")
+        + "".join(f"<td>{_esc(c)}</td>" for c in row)
+        + "</tr>"
+        for row in t.rows
+    )
     note = f'<p class="note">{_esc(t.note)}</p>' if t.note else ""
     return (
         f'<table class="data"><caption>{_esc(t.caption)}</caption><thead><tr>{head}</tr>'

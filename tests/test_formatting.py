@@ -31,7 +31,10 @@ def test_rounding_note_only_where_parts_differ() -> None:
     assert sum(parts) == 1134645300
     note = rounding_note(parts, sum(parts))
     assert note and "四舍五入" in note and "1134.66" in note and "1134.65" in note
-    assert rounding_note([1000000, 2000000], 3000000) is None
+    assert "99.9%" in note  # the shares 1.7 + 9.7 + … + 0.8 shown in the table
+    assert rounding_note([1000000, 3000000], 4000000) is None
+    share_only = rounding_note([1000000, 1000000, 1000000], 3000000)
+    assert share_only and "99.9%" in share_only and "万元" not in share_only.split("；")[1]
 
 
 def test_change_text() -> None:
