@@ -10,12 +10,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import normalize as nz
 from .errors import CellError
 from .ledgers import LEDGERS, RawLedger, find_ledgers, read_ledger
-from .pseudonym import pseudonym
+from .pseudonym import pseudonyms
 
 SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason"]
 PERSONAL = ("name", "id_number")
@@ -197,35 +198,70 @@ _REPEATS = {
 }
 
 
+def _with_rules(ledger: str, column: str, fn: Normaliser, year: int) -> Normaliser:
+    """Add the one-cell rules (positive aid amounts, dates in the report year) to a normaliser."""
+    if ledger == "aid" and column == "amount":
+
+        def positive(value: Any) -> int:
+            fen = fn(value)
+            if fen <= 0:
+                raise CellError("金额为零或负数")
+            return fen
+
+        return positive
+    if _IN_YEAR.get(ledger) == column:
+
+        def in_year(value: Any) -> Any:
+            day = fn(value)
+            if day.year != year:
+                raise CellError(f"{_DATE_LABEL[column]}不在{year}年度内")
+            return day
+
+        return in_year
+    return fn
+
+
+def _catching(fn: Normaliser) -> Normaliser:
+    def run(value: Any) -> Any:
+        try:
+            return fn(value)
+        except CellError as exc:
+            return _Bad(exc.reason)
+
+    return run
+
+
 def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Normalise one ledger; return (cleaned table, rows set aside with reasons)."""
     from .ledgers import spec
 
     labels = {c: names[0] for c, names in spec(raw.ledger).columns.items()}
-    values = {}
-    for column, fn in _normalisers(raw.ledger, raw.units).items():
-        if column not in raw.frame.columns:
-            values[column] = pd.Series([None] * len(raw.frame), dtype=object)
-            continue
-        values[column] = _map_unique(raw.frame[column], fn)
-    frame = pd.DataFrame(values)
-    frame["row"] = raw.frame["row"].to_numpy()
+    n = len(raw.frame)
+    values: dict[str, np.ndarray] = {}
     problems: dict[int, tuple[str, list[str]]] = {}  # position -> (first column, reasons)
 
-    def flag(positions: Any, column: str, reason: str | list[str]) -> None:
+    def flag(positions: Any, column: str, reason: str) -> None:
         for pos in positions:
             _, reasons = problems.setdefault(int(pos), (labels.get(column, column), []))
-            reasons.extend([reason] if isinstance(reason, str) else reason)
+            reasons.append(reason)
 
-    for column in values:
-        bad = frame[column].map(lambda v: isinstance(v, _Bad))
-        for pos in bad.to_numpy().nonzero()[0]:
-            flag([pos], column, frame[column].iat[pos].reason)
-    _rule_checks(raw.ledger, frame, year, flag)
-    clean_mask = pd.Series(True, index=frame.index)
-    clean_mask.iloc[list(problems)] = False
-    _flag_repeats(raw.ledger, frame, clean_mask, flag)
-    clean_mask.iloc[list(problems)] = False
+    for column, fn in _normalisers(raw.ledger, raw.units).items():
+        checked = _catching(_with_rules(raw.ledger, column, fn, year))
+        cells = raw.frame[column] if column in raw.frame else pd.Series([None] * n, dtype=object)
+        out = nz.per_unique(cells, checked)
+        bad = np.fromiter((isinstance(v, _Bad) for v in out), dtype=bool, count=n)
+        for pos in bad.nonzero()[0]:
+            flag([pos], column, out[pos].reason)
+        out[bad] = None
+        values[column] = out
+    frame = pd.DataFrame(values)
+    frame["row"] = raw.frame["row"].to_numpy()
+    if raw.ledger in ("aid", "control"):
+        _flag_pairs(frame, flag)
+    clean = np.ones(n, dtype=bool)
+    clean[list(problems)] = False
+    _flag_repeats(raw.ledger, frame, clean, flag)
+    clean[list(problems)] = False
 
     aside = pd.DataFrame(
         [
@@ -234,87 +270,46 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
         ],
         columns=SET_ASIDE_COLUMNS,
     )
-    return _finish(raw, frame[clean_mask.to_numpy()].copy()), aside
+    return _finish(raw, frame[clean].copy()), aside
 
 
-def _map_unique(series: pd.Series, fn: Normaliser) -> pd.Series:
-    """Apply a normaliser once per distinct value (ledgers repeat values a lot)."""
-    cache: dict[Any, Any] = {}
-    out = []
-    for value in series.tolist():
-        key = (type(value), value) if not nz.is_blank(value) else (type(None), None)
-        try:
-            out.append(cache[key])
-            continue
-        except (KeyError, TypeError):
-            pass
-        try:
-            result = fn(value)
-        except CellError as exc:
-            result = _Bad(exc.reason)
-        try:
-            cache[key] = result
-        except TypeError:
-            pass
-        out.append(result)
-    return pd.Series(out, index=series.index, dtype=object)
-
-
-def _rule_checks(ledger: str, frame: pd.DataFrame, year: int, flag: Callable[..., None]) -> None:
-    def ok(col: str) -> pd.Series:
-        return ~frame[col].map(lambda v: isinstance(v, _Bad) or v is None)
-
-    if "amount" in frame and ledger == "aid":
-        amounts = frame["amount"].where(ok("amount"), None)
-        nonpositive = amounts.map(lambda v: v is not None and v <= 0)
-        flag(nonpositive.to_numpy().nonzero()[0], "amount", "金额为零或负数")
-    date_col = _IN_YEAR.get(ledger)
-    if date_col:
-        dates = frame[date_col].where(ok(date_col), None)
-        outside = dates.map(lambda d: d is not None and d.year != year)
-        flag(outside.to_numpy().nonzero()[0], date_col, f"{_DATE_LABEL[date_col]}不在{year}年度内")
-    if ledger in ("aid", "control"):
-        pairs = {(p["stage"], p["programme"]) for p in nz.synonyms()["programmes"]}
-        both = ok("stage") & ok("programme")
-        wrong = [
-            i
-            for i, (s, p, good) in enumerate(
-                zip(frame["stage"], frame["programme"], both, strict=True)
-            )
-            if good and (s, p) not in pairs
-        ]
-        flag(wrong, "programme", "该学段没有此资助项目")
+def _flag_pairs(frame: pd.DataFrame, flag: Callable[..., None]) -> None:
+    """Set aside rows naming a programme that does not exist for their stage."""
+    pairs = {(p["stage"], p["programme"]) for p in nz.synonyms()["programmes"]}
+    both = frame[["stage", "programme"]].dropna()
+    combos = both.drop_duplicates()
+    wrong = {tuple(c) for c in combos.itertuples(index=False, name=None)} - pairs
+    if wrong:
+        keys = pd.MultiIndex.from_frame(both)
+        mask = keys.isin(list(wrong))
+        flag(
+            np.flatnonzero(frame.index.isin(both.index[mask])), "programme", "该学段没有此资助项目"
+        )
 
 
 def _flag_repeats(
-    ledger: str, frame: pd.DataFrame, clean_mask: pd.Series, flag: Callable[..., None]
+    ledger: str, frame: pd.DataFrame, clean: np.ndarray, flag: Callable[..., None]
 ) -> None:
     """Set aside exact duplicates, then repeated entries (the first occurrence stays)."""
     cols = [c for c in frame.columns if c != "row"]
-    good = frame[clean_mask.to_numpy()]
-    keyed = good[cols].astype(str)
-    dup = keyed.duplicated(keep="first")
-    firsts = _first_rows(keyed, good["row"])
-    for pos in dup.to_numpy().nonzero()[0]:
-        first = firsts[tuple(keyed.iloc[pos])]
-        flag([frame.index.get_loc(good.index[pos])], "整行", f"与第{first}行完全重复")
+    good = frame[clean]
+    dup = _repeats(good, cols)
+    for pos, first in dup:
+        flag([pos], "整行", f"与第{first}行完全重复")
     if ledger in _REPEATS:
         key_cols, reason = _REPEATS[ledger]
-        rest = good[~dup.to_numpy()]
-        keyed2 = rest[key_cols].astype(str)
-        again = keyed2.duplicated(keep="first")
-        firsts2 = _first_rows(keyed2, rest["row"])
-        for pos in again.to_numpy().nonzero()[0]:
-            first = firsts2[tuple(keyed2.iloc[pos])]
-            where = [frame.index.get_loc(rest.index[pos])]
-            flag(where, key_cols[-1], f"{reason}（首次见第{first}行）")
+        rest = good.drop(index=[p for p, _ in dup])
+        for pos, first in _repeats(rest, key_cols):
+            flag([pos], key_cols[-1], f"{reason}（首次见第{first}行）")
 
 
-def _first_rows(keyed: pd.DataFrame, rows: pd.Series) -> dict[tuple[str, ...], int]:
-    firsts: dict[tuple[str, ...], int] = {}
-    for key, row in zip(keyed.itertuples(index=False, name=None), rows, strict=True):
-        firsts.setdefault(key, int(row))
-    return firsts
+def _repeats(frame: pd.DataFrame, cols: list[str]) -> list[tuple[int, int]]:
+    """(position, row of first occurrence) of each later repeat of the same values in ``cols``."""
+    again = frame.duplicated(subset=cols, keep="first").to_numpy()
+    if not again.any():
+        return []
+    first = frame.groupby(cols, sort=False, dropna=False)["row"].transform("first").to_numpy()
+    return [(int(frame.index[i]), int(first[i])) for i in np.flatnonzero(again)]
 
 
 _DATE_COLUMNS = (
@@ -330,9 +325,9 @@ _DATE_COLUMNS = (
 def _finish(raw: RawLedger, frame: pd.DataFrame) -> pd.DataFrame:
     """Pseudonymise people, drop personal columns, set dtypes and provenance."""
     if "id_number" in frame:
-        frame.insert(0, "person", [pseudonym("id", v) for v in frame["id_number"]])
+        frame.insert(0, "person", pseudonyms("id", frame["id_number"]))
     elif "name" in frame:
-        frame.insert(0, "person", [pseudonym(raw.ledger, v) for v in frame["name"]])
+        frame.insert(0, "person", pseudonyms(raw.ledger, frame["name"]))
     frame = frame.drop(columns=[c for c in PERSONAL if c in frame])
     if "amount" in frame:
         frame = frame.rename(columns={"amount": "amount_fen"})

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .normalize import is_blank, match_key, split_header, synonyms, text
+from .normalize import is_blank, match_key, per_unique, split_header, synonyms, text
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 HEADER_SCAN_ROWS = 30
@@ -114,12 +117,12 @@ def read_ledger(name: str, path: Path) -> RawLedger:
     return _pick_sheet(name, path, sheets)
 
 
-def _pick_sheet(name: str, path: Path, sheets: dict[str | None, list[list[Any]]]) -> RawLedger:
+def _pick_sheet(name: str, path: Path, sheets: dict[str | None, pd.DataFrame]) -> RawLedger:
     s = spec(name)
     best: tuple[int, str | None, int, dict[str, int], dict[str, str | None]] | None = None
     headers_seen: list[str] = []
     for sheet, grid in sheets.items():
-        for i, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        for i, row in enumerate(grid.iloc[:HEADER_SCAN_ROWS].to_numpy().tolist()):
             mapping, units = _match_header(s, row)
             if len(mapping) >= 2 and (best is None or len(mapping) > best[0]):
                 best = (len(mapping), sheet, i, mapping, units)
@@ -142,29 +145,48 @@ def _pick_sheet(name: str, path: Path, sheets: dict[str | None, list[list[Any]]]
             column=want,
         )
     grid = sheets[sheet]
-    header_cells = grid[header_index]
-    records: list[list[Any]] = []
-    row_numbers: list[int] = []
-    non_data = {"title": header_index, "header": 1, "blank": 0, "total": 0, "repeated_header": 0}
-    markers = {match_key(m) for m in synonyms()["total_markers"]}
-    cols = list(mapping.values())
-    for offset, row in enumerate(grid[header_index + 1 :], start=header_index + 2):
-        cells = [row[j] if j < len(row) else None for j in cols]
-        if all(is_blank(c) for c in row):
-            non_data["blank"] += 1
-        elif any(match_key(c) in markers for c in row[:4] if not is_blank(c)):
-            non_data["total"] += 1
-        elif _same_header(row, header_cells):
-            non_data["repeated_header"] += 1
-        else:
-            records.append(cells)
-            row_numbers.append(offset)
-    frame = pd.DataFrame(records, columns=list(mapping), dtype=object)
+    body = grid.iloc[header_index + 1 :]
+    kinds = _row_kinds(body, grid.iloc[header_index].tolist())
+    non_data = {"title": header_index, "header": 1}
+    for kind in ("blank", "total", "repeated_header"):
+        non_data[kind] = int((kinds == kind).sum())
+    data = body[kinds == "data"]
+    frame = pd.DataFrame(
+        {c: data.iloc[:, j].to_numpy(dtype=object) for c, j in mapping.items()}, dtype=object
+    )
     for c in s.columns:
         if c not in frame.columns:
             frame[c] = None
-    frame["row"] = pd.array(row_numbers, dtype="int64")
+    # Excel row number: the grid is 0-based from the sheet's first row.
+    rows = np.arange(header_index + 2, header_index + 2 + len(body), dtype="int64")
+    frame["row"] = rows[kinds == "data"]
     return RawLedger(name, path, sheet, header_index + 1, units, frame, non_data)
+
+
+def _row_kinds(body: pd.DataFrame, header: list[Any]) -> np.ndarray:
+    """Classify each row below the header: data, blank, total (合计…) or a repeated header."""
+    markers = {match_key(m) for m in synonyms()["total_markers"]}
+    n = len(body)
+    blank = np.ones(n, dtype=bool)
+    for j in range(body.shape[1]):
+        col = body.iloc[:, j]
+        blank &= (col.isna() | col.astype(str).str.strip().eq("")).to_numpy()
+    total = np.zeros(n, dtype=bool)
+    for j in range(min(4, body.shape[1])):
+        total |= per_unique(body.iloc[:, j], lambda v: match_key(v) in markers).astype(bool)
+    header_text = [text(h) for h in header]
+    same = np.full(n, sum(1 for h in header_text if h) >= 2)
+    for j in range(body.shape[1]):  # narrow the candidates column by column
+        idx = np.flatnonzero(same)
+        if not idx.size:
+            break
+        want = header_text[j] if j < len(header_text) else ""
+        same[idx] = per_unique(body.iloc[idx, j], lambda v, w=want: text(v) == w).astype(bool)
+    kinds = np.full(n, "data", dtype=object)
+    kinds[same] = "repeated_header"
+    kinds[total] = "total"
+    kinds[blank] = "blank"
+    return kinds
 
 
 def _match_header(s: LedgerSpec, row: list[Any]) -> tuple[dict[str, int], dict[str, str | None]]:
@@ -189,12 +211,6 @@ def _header_index(name: str) -> dict[str, str]:
         for n in names:
             index.setdefault(split_header(n)[0], canonical)
     return index
-
-
-def _same_header(row: list[Any], header: list[Any]) -> bool:
-    a = [text(c) for c in row if not is_blank(c)]
-    b = [text(c) for c in header if not is_blank(c)]
-    return len(a) >= 2 and a == b
 
 
 def decode_csv(path: Path) -> str:
@@ -224,17 +240,37 @@ def decode_csv(path: Path) -> str:
         ) from None
 
 
-def _read_csv_grid(path: Path) -> list[list[Any]]:
+def _read_csv_grid(path: Path) -> pd.DataFrame:
     content = decode_csv(path)
     if "\x00" in content:
         raise InputError("文件含有二进制内容，不是文本CSV binary content in CSV", file=path.name)
     try:
-        return [list(r) for r in csv.reader(io.StringIO(content, newline=""))]
+        head = list(itertools.islice(csv.reader(io.StringIO(content, newline="")), 50))
+        width = max((len(r) for r in head), default=1)
+        try:  # the fast reader, as wide as the widest of the first lines
+            return pd.read_csv(
+                io.StringIO(content),
+                header=None,
+                names=range(width),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
+        except (pd.errors.ParserError, ValueError):  # a later line is wider: read line by line
+            rows = list(csv.reader(io.StringIO(content, newline="")))
+            return _frame(rows)
     except csv.Error as exc:
         raise InputError(f"CSV格式错误 malformed CSV: {exc}", file=path.name) from None
 
 
-def _read_xlsx(path: Path) -> dict[str | None, list[list[Any]]]:
+def _frame(rows: Iterable[Iterable[Any]]) -> pd.DataFrame:
+    """Ragged rows as an object DataFrame (short rows padded with None)."""
+    return pd.DataFrame([list(r) for r in rows], dtype=object)
+
+
+def _read_xlsx(path: Path) -> dict[str | None, pd.DataFrame]:
     import openpyxl
 
     head = path.read_bytes()[:8]
@@ -251,7 +287,7 @@ def _read_xlsx(path: Path) -> dict[str | None, list[list[Any]]]:
             file=path.name,
         ) from None
     try:
-        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+        return {ws.title: _frame(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
         raise InputError(
             f"Excel文件内容损坏 corrupt workbook: {type(exc).__name__}", file=path.name
@@ -260,7 +296,7 @@ def _read_xlsx(path: Path) -> dict[str | None, list[list[Any]]]:
         wb.close()
 
 
-def _read_xls(path: Path) -> dict[str | None, list[list[Any]]]:
+def _read_xls(path: Path) -> dict[str | None, pd.DataFrame]:
     import xlrd
 
     try:
@@ -269,4 +305,4 @@ def _read_xls(path: Path) -> dict[str | None, list[list[Any]]]:
         raise InputError(
             f"无法打开Excel(.xls)文件 unreadable .xls: {type(exc).__name__}", file=path.name
         ) from None
-    return {sh.name: [sh.row_values(i) for i in range(sh.nrows)] for sh in book.sheets()}
+    return {sh.name: _frame([sh.row_values(i) for i in range(sh.nrows)]) for sh in book.sheets()}

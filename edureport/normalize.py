@@ -9,10 +9,13 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import yaml
 
 from .errors import CellError
@@ -24,6 +27,19 @@ _UNIT_IN_HEADER = re.compile(r"[(（\[【/]?\s*(万元|元)\s*[)）\]】]?$")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+
+
+def per_unique(values: Any, fn: Callable[[Any], Any]) -> np.ndarray:
+    """``fn`` applied once per distinct value of a column (ledgers repeat values a lot).
+
+    Blank cells (None/NaN) are passed to ``fn`` as ``None``. Returns an object array.
+    """
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    for i, value in enumerate(uniques):
+        table[i] = fn(value)
+    table[-1] = fn(None)  # code -1 (a blank cell) picks the last entry
+    return table[codes]
 
 
 @cache

@@ -8,7 +8,11 @@ import os
 import secrets
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from .normalize import per_unique
 from .paths import STATE_DIR
 
 KEY_ENV = "EDUREPORT_PSEUDONYM_KEY"
@@ -45,6 +49,11 @@ def key() -> bytes:
     return _key(os.environ.get(KEY_ENV) or None, key_file())
 
 
-def pseudonym(kind: str, value: str) -> str:
-    """A stable 16-hex-character pseudonym for ``value`` within ``kind`` (e.g. 'id', 'officer')."""
-    return hmac.new(key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:16]
+def pseudonyms(kind: str, values: Any) -> np.ndarray:
+    """Pseudonyms for a whole column, one HMAC per distinct value."""
+    k = key()
+
+    def one(value: Any) -> str:
+        return hmac.new(k, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:16]
+
+    return per_unique(values, one)
