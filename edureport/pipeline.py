@@ -204,6 +204,7 @@ def _steps(
         say(f"[{i}/{total}] {label} …")
         _execute(name, run_dir, params, options.cell_timeout)
         record["steps"][name] = round(time.perf_counter() - t0, 2)
+        say(f"      {record['steps'][name]:.1f} s")
     t0 = time.perf_counter()
     say(f"[{total}/{total}] 导出HTML export …")
     from .render import export_html
@@ -239,6 +240,8 @@ def _execute(name: str, run_dir: Path, params: dict[str, object], cell_timeout: 
             kernel_name="python3",
             execution_timeout=cell_timeout,
             start_timeout=120,
+            # The kernel's own start-up chatter (e.g. its TCP transport notice) is not ours to show.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         own = _OWN_ERRORS.get(exc.ename)
