@@ -51,3 +51,43 @@ def test_scaffold_marks_todo_and_never_overwrites(tmp_path: Path) -> None:
     assert nv.TODO in path.read_text(encoding="utf-8")
     with pytest.raises(InputError):
         nv.scaffold(tmp_path)
+
+
+def test_a_number_typed_by_hand_fails_with_its_location() -> None:
+    from edureport.report import audit_numbers
+
+    text = (
+        "# {{ county }}{{ year }}年度报告\n\n## 一、成效\n\n"
+        "1.执法人员{{ officers_total }}。\n\n资助共1234.56万元。\n"
+    )
+    rep = build("测试县", 2022, _reg(), None, text, "narrative.md")
+    with pytest.raises(InputError) as err:
+        audit_numbers(rep)
+    assert "1234.56" in str(err.value) and "行 row: 7" in str(err.value)
+    ok = build(
+        "测试县",
+        2022,
+        _reg(),
+        None,
+        text.replace("1234.56万元", "{{ aid_total_amount }}"),
+        "narrative.md",
+    )
+    audit_numbers(ok)  # list numbering (1.) and the year are not figures typed by hand
+
+
+def test_structure_check_names_missing_parts(county_dir: Path) -> None:
+    import datetime as dt
+
+    from edureport.clean import clean_folder
+    from edureport.figures import compute
+    from edureport.report import structure_warnings
+
+    reg = compute(clean_folder(county_dir, 2022).tables, dt.date(2022, 12, 31))
+    text = "# 报告\n\n## 一、主要做法与成效\n\n## 二、存在的主要问题\n\n## 三、下一步工作措施\n"
+    rep = build("测试县", 2022, reg, None, text, "n.md")
+    missing = ["报告缺少法定内容：党政主要负责人履行推进法治建设第一责任人职责情况"]
+    assert structure_warnings(rep) == missing
+    # The scaffold names only figures that compute() produces, and covers every mandated part.
+    full = build("测试县", 2022, reg, None, nv.template_text(), "t.md")
+    assert structure_warnings(full) == []
+    assert full.todo > 0
