@@ -74,7 +74,7 @@ def load_policy(county_year_dir: Path, year: int) -> Policy:
     """
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 < year < 2200:
         raise InputError(f"报告年度无效：{year!r}")
-    defaults = _national_defaults(year)
+    defaults = national_defaults(year)
     config_path = Path(county_year_dir) / CONFIG_NAME
     if not config_path.is_file():
         return defaults
@@ -84,7 +84,8 @@ def load_policy(county_year_dir: Path, year: int) -> Policy:
 # --- national defaults -------------------------------------------------------------------------
 
 
-def _national_defaults(year: int) -> Policy:
+def national_defaults(year: int) -> Policy:
+    """The national defaults alone (no county config): nothing declared."""
     data, lines = _read_yaml(STANDARDS_PATH)
     where = _Where(STANDARDS_PATH, lines)
     pairs = _parse_pairs(data.get("programmes"), where)
