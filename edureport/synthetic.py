@@ -50,6 +50,8 @@ import pyarrow.csv as pacsv
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from .normalize import id_check_digit
+
 __all__ = [
     "AID_HEADER",
     "BAD_KINDS",
@@ -374,12 +376,6 @@ def _random_line(rng: random.Random, template: AidLine, scale: float) -> AidLine
 
 
 # ------------------------------------------------------------------ people and places
-
-
-def id_check_digit(first17: str) -> str:
-    """The GB 11643 check character of the first 17 digits of a resident ID."""
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
 
 
 def area_code(county: str) -> str:
