@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .errors import EXIT_INTERNAL, EXIT_USAGE, EdureportError, UsageError
+from .errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    EdureportError,
+    Interrupted,
+    UsageError,
+)
 from .paths import OUTPUTS_DIR, RAW_DIR, SAMPLE_COUNTY, SAMPLE_YEAR
 
-EXIT_CODES = """exit codes:
-  0   success: report published (or nothing to do)
-  1   internal error (a bug: please report it, with --debug output)
+EXIT_CODES = """exit codes (run):
+  0   success: report published, or nothing changed since the published one
+  1   internal error (a bug, a failing notebook cell, a cell past --cell-timeout, a dead kernel;
+      the message names notebook and cell; rerun with --debug for the traceback)
   2   bad input: a ledger or file cannot be used (the message names file, sheet, row, column)
   3   validation failed: draft kept in the run folder, nothing published
   64  wrong command-line parameters
-  75  another run of the same county-year is in progress (waited --lock-timeout seconds)
+  75  another run of the same county-year is in progress (waited --lock-timeout seconds);
+      try again later
+  130, 143  stopped by Ctrl-C (SIGINT) or by SIGTERM; the run is recorded as interrupted
+
+exit code (batch): 0 when every county published (or was unchanged); otherwise the most severe
+county code, in the order 1 > 64 > 2 > 3 > 143 > 130 > 75. 64 also when no county folder is
+found or the Dask scheduler cannot be reached.
 """
 
 
@@ -35,9 +52,21 @@ def _parser() -> argparse.ArgumentParser:
     _county_year(r)
     r.add_argument("--data", type=Path, default=RAW_DIR, help="root holding <county>/<year>/")
     r.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root")
-    r.add_argument("--force", action="store_true", help="run even if nothing changed")
-    r.add_argument("--cell-timeout", type=int, default=600, help="seconds per notebook cell")
-    r.add_argument("--lock-timeout", type=float, default=60, help="seconds to wait for a lock")
+    _run_options(r)
+
+    b = sub.add_parser(
+        "batch",
+        help="run every county of a year, on local processes or a Dask cluster",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    b.add_argument("--data", type=Path, default=RAW_DIR, help="root holding <county>/<year>/")
+    b.add_argument("--year", type=_year, required=True, help="report year")
+    b.add_argument("--counties", nargs="+", metavar="COUNTY", help="default: every county folder")
+    b.add_argument("--workers", type=_positive, help="local processes (default: CPUs)")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
+    b.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root")
+    _run_options(b)
 
     ls = sub.add_parser("runs", help="list run records (time, status, duration)")
     ls.add_argument("--county")
@@ -48,6 +77,17 @@ def _parser() -> argparse.ArgumentParser:
     _county_year(n)
     n.add_argument("--data", type=Path, default=RAW_DIR, help="root holding <county>/<year>/")
     return p
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="run even if nothing changed")
+    p.add_argument("--cell-timeout", type=_positive, default=600, help="seconds per notebook cell")
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=60,
+        help="seconds to wait for another run of the same county-year (-1: wait forever)",
+    )
 
 
 def _county_year(p: argparse.ArgumentParser) -> None:
@@ -65,9 +105,20 @@ def _year(text: str) -> int:
     return year
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the documented exit code."""
     args = _parser().parse_args(argv)
+    previous = _on_sigterm()
     try:
         return _dispatch(args)
     except EdureportError as exc:
@@ -77,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("已中断 interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Interrupted as exc:
+        print(f"已中断 stopped: {exc}", file=sys.stderr)
+        return exc.exit_code
     except Exception as exc:  # a bug: one line unless --debug
         if args.debug:
             raise
@@ -86,14 +140,28 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm() -> Any:
+    """Turn SIGTERM (a scheduler stopping us) into :class:`Interrupted`, so that the run records
+    itself as interrupted and its kernel is shut down; returns the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Interrupted(signum)
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from .pipeline import RunOptions, run
+        from .pipeline import run
 
-        options = RunOptions(args.force, args.cell_timeout, args.lock_timeout)
-        result = run(args.county, args.year, args.data, args.out, options)
+        result = run(args.county, args.year, args.data, args.out, _options(args))
         if result.skipped:
             return result.exit_code
         if result.published:
@@ -103,15 +171,18 @@ def _dispatch(args: argparse.Namespace) -> int:
                 f"未通过校验，报告草稿 validation failed, draft: {result.report}", file=sys.stderr
             )
         return result.exit_code
+    if args.command == "batch":
+        return _batch(args)
     if args.command == "runs":
         from .pipeline import list_runs
 
         rows = list_runs(args.out, args.county, args.year)
         for r in rows:
             duration = f"{r['duration_s']:>8.1f}s" if r["duration_s"] is not None else "        -"
+            code = "" if r["exit_code"] is None else r["exit_code"]
             print(
                 f"{r['county']}\t{r['year']}\t{r['run_id']}\t{r['started']}\t{duration}"
-                f"\t{r['status']}"
+                f"\t{r['status']}\t{code}"
             )
         if not rows:
             print("没有运行记录 no runs", file=sys.stderr)
@@ -126,6 +197,40 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"已生成叙述文件 narrative written: {scaffold(folder)}")
         return 0
     return EXIT_USAGE
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from .pipeline import RunOptions
+
+    return RunOptions(args.force, args.cell_timeout, args.lock_timeout)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch, table_text
+
+    if args.scheduler and args.workers:
+        raise UsageError("--workers 只用于本机进程池 is for the local pool; size the Dask cluster")
+    done = 0
+
+    def on_done(o: Any) -> None:
+        nonlocal done
+        done += 1
+        print(f"[{done}] {o.county} {o.year}: {o.status} ({o.duration_s:.1f} s)", flush=True)
+
+    result = run_batch(
+        args.data,
+        args.year,
+        args.out,
+        args.counties,
+        args.workers,
+        args.scheduler,
+        _options(args),
+        on_done,
+    )
+    print(table_text(result.outcomes))
+    print(f"汇总 roll-up: {result.rollup}")
+    print(f"目录 index: {result.index}")
+    return result.exit_code
 
 
 if __name__ == "__main__":

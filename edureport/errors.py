@@ -7,6 +7,9 @@ EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_VALIDATION_FAILED = 3
 EXIT_USAGE = 64
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run of the same county-year holds the lock; retry later
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM (a scheduler stopping the run)
 
 
 class EdureportError(Exception):
@@ -68,10 +71,51 @@ class CellError(EdureportError):
         super().__init__(reason)
 
 
-EXIT_LOCKED = 75
-
-
 class LockedError(EdureportError):
     """Raised when another run of the same county-year holds the lock past the wait."""
 
     exit_code = EXIT_LOCKED
+
+
+class Interrupted(BaseException):
+    """Raised in the main thread when a signal stops the run (SIGTERM); a BaseException, so that
+    no ``except Exception`` swallows it, carrying the conventional exit code 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(f"stopped by signal {signum}")
+
+
+# What each exit code means in a run record and in a batch table.
+STATUS = {
+    EXIT_OK: "published",
+    EXIT_INTERNAL: "internal_error",
+    EXIT_BAD_INPUT: "bad_input",
+    EXIT_VALIDATION_FAILED: "validation_failed",
+    EXIT_USAGE: "usage_error",
+    EXIT_LOCKED: "locked",
+    EXIT_INTERRUPTED: "interrupted",
+    EXIT_TERMINATED: "interrupted",
+}
+# Most severe first: a batch exits with the first of these that any county ended with.
+SEVERITY = (
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    EXIT_BAD_INPUT,
+    EXIT_VALIDATION_FAILED,
+    EXIT_TERMINATED,
+    EXIT_INTERRUPTED,
+    EXIT_LOCKED,
+)
+
+
+def status_of(exit_code: int) -> str:
+    """The run-record status word of an exit code."""
+    return STATUS.get(exit_code, "internal_error")
+
+
+def most_severe(codes: list[int]) -> int:
+    """The batch exit code: 0 if all are 0, else the most severe (unknown codes count as 1)."""
+    failed = {c if c in SEVERITY else EXIT_INTERNAL for c in codes if c != EXIT_OK}
+    return next((c for c in SEVERITY if c in failed), EXIT_OK)

@@ -1,9 +1,16 @@
 """``edureport run``: execute the three notebooks with papermill, render, publish if valid.
 
-Every run has its own folder ``<out>/<county>/<year>/runs/<run-id>/`` (never rewritten) with its
-executed notebooks, parameters, input hashes, versions, step durations, validation results, log
-and exit status (``run.json``). Only a passing run is published, each file written beside and
-renamed into place, so readers never see half a report.
+Every run has its own folder ``<out>/<county>/<year>/runs/<run-id>/`` (never rewritten once
+finished) with its executed notebooks, parameters, input hashes, versions, step durations,
+validation results, log and status (``run.json``, rewritten atomically as the run goes, so it is
+never half written). Only a passing run is published, each file written beside and renamed into
+place, ``report.html`` last, so readers never see half a report.
+
+Crash safety: runs of one county-year are serialised by an OS file lock (``.lock``, released by
+the kernel when a process dies, so a killed run never leaves a stale lock). A publish first
+writes a journal (``.publishing.json``); the next run finishes a publish that was killed half-way
+(the run folder holds the complete, validated result), sweeps staged leftovers, and marks runs
+whose record still says ``running`` as ``interrupted``.
 """
 
 from __future__ import annotations
@@ -14,20 +21,24 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import errors
 from .errors import (
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_VALIDATION_FAILED,
     EdureportError,
     InputError,
+    Interrupted,
     LockedError,
-    UsageError,
+    status_of,
 )
 from .paths import NOTEBOOKS_DIR, county_year_dir, published_dir
 from .provenance import code_fingerprint, code_version, package_versions
@@ -38,7 +49,7 @@ NOTEBOOKS = (
     ("2_validate", "校验 validate"),
     ("3_report", "生成报告 report"),
 )
-# What a passing run publishes; report.html is replaced last.
+# What a passing run publishes, in this order; report.html is replaced last.
 PUBLISHED = (
     "report.docx",
     "notebooks",
@@ -52,18 +63,24 @@ PUBLISHED = (
     "run.json",
     "report.html",
 )
-STATE = "published.json"  # in the published folder: the fingerprint of the published run
+STATE = "published.json"  # in the published folder: fingerprint, run id and time of the publish
+JOURNAL = ".publishing.json"  # present only while a publish is under way
+LOCK = ".lock"
 # Errors raised inside a notebook that are the project's own, by exception class name.
-_OWN_ERRORS: dict[str, type[EdureportError]] = {"InputError": InputError, "UsageError": UsageError}
+_OWN_ERRORS: dict[str, type[EdureportError]] = {
+    cls.__name__: cls
+    for cls in (errors.InputError, errors.UsageError, errors.ValidationFailed, errors.CellError)
+}
 
 
 @dataclass
 class RunOptions:
-    """How to run: timeouts and whether to rerun unchanged inputs."""
+    """How to run: timeouts, whether to rerun unchanged inputs, which notebooks to execute."""
 
     force: bool = False
     cell_timeout: int = 600  # seconds one notebook cell may take before the run is ended
-    lock_timeout: float = 60.0  # seconds to wait for another run of the same county-year
+    lock_timeout: float = 60.0  # seconds to wait for another run of the same county-year (<0: ever)
+    notebooks_dir: Path = NOTEBOOKS_DIR  # tests point this at a modified copy
 
 
 @dataclass
@@ -82,14 +99,23 @@ def new_run_id() -> str:
     return dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def fingerprint(data: Path) -> str:
-    """What a run depends on: every input file (ledgers, narrative, config) and the code."""
+def now() -> str:
+    """The local time with its UTC offset, as run records store it."""
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def fingerprint(data: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> tuple[str, dict[str, str]]:
+    """What a run depends on: every input file (ledgers, narrative, config, last year's) and the
+    code, notebooks included. Returns the digest and the SHA-256 of each input file."""
     inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
     prev = data.parent / str(int(data.name) - 1) if data.name.isdigit() else None
     if prev and prev.is_dir():
         inputs |= {f"previous/{p.name}": sha256(p) for p in sorted(prev.iterdir()) if p.is_file()}
-    blob = json.dumps({"inputs": inputs, "code": code_fingerprint()}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    notebooks = {name: sha256(notebooks_dir / f"{name}.ipynb") for name, _ in NOTEBOOKS}
+    blob = json.dumps(
+        {"inputs": inputs, "notebooks": notebooks, "code": code_fingerprint()}, sort_keys=True
+    )
+    return hashlib.sha256(blob.encode()).hexdigest(), inputs
 
 
 def run(
@@ -100,9 +126,11 @@ def run(
     options: RunOptions | None = None,
     progress: Callable[[str], None] = print,
 ) -> RunResult:
-    """Run clean → validate → report for one county-year; publish only when validation passes."""
-    from filelock import FileLock, Timeout
+    """Run clean → validate → report for one county-year; publish only when validation passes.
 
+    Skipped (exit 0) when inputs, code and notebooks are those of the published report, unless
+    ``options.force``. Raises :class:`LockedError` when another run holds the county-year.
+    """
     options = options or RunOptions()
     check_parameters(county, year)
     data = county_year_dir(data_root, county, year).resolve()
@@ -110,25 +138,78 @@ def run(
         raise InputError(f"找不到台账文件夹 ledger folder not found: {data}")
     target = published_dir(out_root, county, year).resolve()
     target.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(target / ".lock"))
-    try:
-        lock.acquire(timeout=options.lock_timeout)
-    except Timeout:
-        raise LockedError(
-            f"{county} {year}年正在由另一个运行处理，等待{options.lock_timeout:g}秒后放弃"
-            f" another run of this county-year holds the lock: {target / '.lock'}"
-        ) from None
-    try:
-        finger = fingerprint(data)
-        state = _read_json(target / STATE)
-        if not options.force and state.get("fingerprint") == finger:
+    with county_year_lock(target, county, year, options.lock_timeout):
+        recover(target, progress)
+        finger, inputs = fingerprint(data, options.notebooks_dir)
+        state = read_json(target / STATE)
+        if (
+            not options.force
+            and state.get("fingerprint") == finger
+            and (target / "report.html").is_file()
+        ):
             progress(
                 f"输入、叙述、配置和程序均未变化，无需重新运行（--force 强制）unchanged: {target}"
             )
-            return RunResult(None, target / "report.html", True, EXIT_OK, skipped=True)
-        return _run_locked(county, year, data, target, finger, options, progress)
+            record = read_json(target / "run.json")
+            return RunResult(None, target / "report.html", True, EXIT_OK, True, record)
+        return _run_locked(county, year, data, target, finger, inputs, options, progress)
+
+
+@contextmanager
+def county_year_lock(target: Path, county: str, year: int, timeout: float) -> Iterator[None]:
+    """Hold the county-year's lock (an OS ``flock``: a dead holder releases it)."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(target / LOCK))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        holder = _running_run(target)
+        raise LockedError(
+            f"{county} {year}年正在由另一个运行处理{holder}，等待{timeout:g}秒后放弃，请稍后重试"
+            f" another run of this county-year holds the lock: {target / LOCK}"
+        ) from None
+    try:
+        yield
     finally:
         lock.release()
+
+
+def _running_run(target: Path) -> str:
+    """'（运行 <id>，进程 <pid>，开始于 <time>）' for the newest run recorded as running, or ''."""
+    for path in sorted((target / "runs").glob("*/run.json"), reverse=True):
+        rec = read_json(path)
+        if rec.get("status") == "running":
+            return f"（运行 {rec['run_id']}，进程 {rec.get('pid')}，开始于 {rec.get('started')}）"
+    return ""
+
+
+def recover(target: Path, progress: Callable[[str], None] = print) -> None:
+    """Under the lock: finish a publish that was killed half-way, remove staged leftovers, and
+    mark runs still recorded as running (none can be: we hold the lock) as interrupted."""
+    journal = read_json(target / JOURNAL)
+    run_dir = target / "runs" / str(journal.get("run_id", ""))
+    if journal and (run_dir / "report.html").is_file() and (run_dir / "run.json").is_file():
+        record = read_json(run_dir / "run.json")
+        record |= {"status": "published", "exit_code": EXIT_OK, "publish_completed": now()}
+        _write_json(run_dir / "run.json", record)
+        _publish_files(run_dir, target, journal["fingerprint"])
+        progress(f"已完成上次中断的发布 completed the interrupted publish of run {run_dir.name}")
+    elif journal:  # cannot finish it: the published files may be mixed, so never skip next
+        (target / STATE).unlink(missing_ok=True)
+    (target / JOURNAL).unlink(missing_ok=True)
+    for leftover in [*target.glob(".*.tmp"), *target.glob(".*.old")]:
+        _remove(leftover)
+    for path in (target / "runs").glob("*/run.json"):
+        record = read_json(path)
+        if record.get("status") == "running":
+            record |= {
+                "status": "interrupted",
+                "error": "运行被中止（进程被终止或机器重启），由下一次运行发现"
+                " the run was killed; found by a later run",
+                "exit_code": None,
+            }
+            _write_json(path, record)
 
 
 def _run_locked(
@@ -137,58 +218,67 @@ def _run_locked(
     data: Path,
     target: Path,
     finger: str,
+    inputs: dict[str, str],
     options: RunOptions,
     progress: Callable[[str], None],
 ) -> RunResult:
     run_dir = target / "runs" / new_run_id()
     (run_dir / "notebooks").mkdir(parents=True)
-    log = open(run_dir / "run.log", "a", encoding="utf-8")
-
-    def say(line: str) -> None:
-        progress(line)
-        log.write(f"{dt.datetime.now().isoformat(timespec='seconds')} {line}\n")
-        log.flush()
-
     params = {"county": county, "year": year, "data_dir": str(data), "run_dir": str(run_dir)}
     record: dict[str, Any] = {
         "run_id": run_dir.name,
         "county": county,
         "year": year,
-        "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "started": now(),
+        "status": "running",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
         "parameters": params,
+        "options": {"force": options.force, "cell_timeout": options.cell_timeout},
         "fingerprint": finger,
+        "inputs": inputs,
         "code_version": code_version(),
         "packages": package_versions(),
         "steps": {},
-        "status": "running",
     }
     _write_json(run_dir / "parameters.json", params)
+    _write_json(run_dir / "run.json", record)
     started = time.perf_counter()
-    try:
-        result = _steps(run_dir, params, record, options, say)
-        if result.exit_code == EXIT_OK:
-            record["status"] = "published"
-            _finish(record, started, run_dir, EXIT_OK)
-            publish(run_dir, target)
-            _write_json(target / STATE, {"fingerprint": finger, "run_id": run_dir.name})
-        else:
-            record["status"] = "validation_failed"
-            _finish(record, started, run_dir, result.exit_code)
-        result.record = record
-        say(f"结束 finished: {record['status']} ({record['duration_s']} s)")
-        return result
-    except EdureportError as exc:
-        record["status"], record["error"] = type(exc).__name__, str(exc)
-        _finish(record, started, run_dir, exc.exit_code)
-        say(f"失败 failed: {exc}")
-        raise
-    except BaseException as exc:
-        record["status"], record["error"] = "internal_error", f"{type(exc).__name__}: {exc}"
-        _finish(record, started, run_dir, EXIT_INTERNAL)
-        say(f"失败 failed: {record['error']}")
-        raise
-    finally:
-        log.close()
+    with open(run_dir / "run.log", "a", encoding="utf-8") as log:
+
+        def say(line: str) -> None:
+            progress(line)
+            log.write(f"{now()} {line}\n")
+            log.flush()
+
+        try:
+            result = _steps(run_dir, params, record, options, say)
+            if result.exit_code == EXIT_OK:
+                # journal first: from here on, a killed run is published by the next one
+                _write_json(target / JOURNAL, {"run_id": run_dir.name, "fingerprint": finger})
+                _finish(record, started, run_dir, EXIT_OK)
+                _publish_files(run_dir, target, finger)
+            else:
+                _finish(record, started, run_dir, result.exit_code)
+            result.record = record
+            say(f"结束 finished: {record['status']} ({record['duration_s']} s)")
+            return result
+        except EdureportError as exc:
+            _finish(record, started, run_dir, exc.exit_code, exc)
+            say(f"失败 failed: {exc}")
+            raise
+        except KeyboardInterrupt as exc:
+            _finish(record, started, run_dir, errors.EXIT_INTERRUPTED, exc)
+            say("已中断 interrupted")
+            raise
+        except Interrupted as exc:
+            _finish(record, started, run_dir, exc.exit_code, exc)
+            say(f"已中断 interrupted: {exc}")
+            raise
+        except Exception as exc:
+            _finish(record, started, run_dir, EXIT_INTERNAL, exc)
+            say(f"失败 failed: {record['error']}")
+            raise
 
 
 def _steps(
@@ -199,100 +289,183 @@ def _steps(
     say: Callable[[str], None],
 ) -> RunResult:
     total = len(NOTEBOOKS) + 1
+    record["notebooks"] = []
     for i, (name, label) in enumerate(NOTEBOOKS, start=1):
         t0 = time.perf_counter()
         say(f"[{i}/{total}] {label} …")
-        _execute(name, run_dir, params, options.cell_timeout)
+        record["notebooks"].append(f"notebooks/{name}.ipynb")
+        _execute(name, run_dir, params, options)
         record["steps"][name] = round(time.perf_counter() - t0, 2)
+        _write_json(run_dir / "run.json", record)
         say(f"      {record['steps'][name]:.1f} s")
     t0 = time.perf_counter()
     say(f"[{total}/{total}] 导出HTML export …")
     from .render import export_html
 
-    meta = _read_json(run_dir / "report_meta.json")
+    meta = read_json(run_dir / "report_meta.json")
     export_html(run_dir / "notebooks" / "3_report.ipynb", run_dir / "report.html", meta["title"])
     record["steps"]["export"] = round(time.perf_counter() - t0, 2)
     record["warnings"] = meta.get("warnings", [])
-    validation = _read_json(run_dir / "validation.json")
+    validation = read_json(run_dir / "validation.json")
     record["validation"] = validation.get("summary", {})
     if not validation.get("passed", False):
         return RunResult(run_dir, run_dir / "report.html", False, EXIT_VALIDATION_FAILED)
-    return RunResult(run_dir, published_dir_of(run_dir) / "report.html", True, EXIT_OK)
+    return RunResult(run_dir, run_dir.parent.parent / "report.html", True, EXIT_OK)
 
 
-def published_dir_of(run_dir: Path) -> Path:
-    return run_dir.parent.parent
-
-
-def _execute(name: str, run_dir: Path, params: dict[str, object], cell_timeout: int) -> None:
+def _execute(name: str, run_dir: Path, params: dict[str, object], options: RunOptions) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    source = Path(options.notebooks_dir) / f"{name}.ipynb"
     output = run_dir / "notebooks" / f"{name}.ipynb"
     try:
         pm.execute_notebook(
-            str(NOTEBOOKS_DIR / f"{name}.ipynb"),
+            str(source),
             str(output),
             parameters=params,
-            cwd=str(NOTEBOOKS_DIR),
+            cwd=str(source.parent),
             progress_bar=False,
             log_output=False,
             kernel_name="python3",
-            execution_timeout=cell_timeout,
+            execution_timeout=options.cell_timeout,
             start_timeout=120,
-            # The kernel's own start-up chatter (e.g. its TCP transport notice) is not ours to show.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # The kernel's own log is not ours to show: its start-up notices, and at shutdown
+            # (jupyter_client interrupts before it shuts down) "KeyboardInterrupt caught in
+            # kernel" or, when a run is stopped mid-cell, a traceback of a reply to a closed
+            # socket. Errors in cells reach us through the notebook, a dead kernel as an error.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         own = _OWN_ERRORS.get(exc.ename)
         if own is not None:
             raise own(exc.evalue) from None
         raise EdureportError(
-            f"笔记本 {name}.ipynb 第{exc.exec_count}个代码单元格出错 notebook cell failed: "
-            f"{exc.ename}: {exc.evalue}（已执行部分保存在 executed notebook kept: {output}）"
+            f"笔记本 {name}.ipynb {_cell_name(output, failed=True)} 出错 cell failed: "
+            f"{exc.ename}: {exc.evalue}（已执行的笔记本保存在 executed notebook kept: {output}）"
         ) from exc
-    except (TimeoutError, RuntimeError) as exc:  # a cell past its timeout, or a dead kernel
+    except TimeoutError as exc:  # nbclient's CellTimeoutError: a cell past --cell-timeout
+        raise EdureportError(
+            f"笔记本 {name}.ipynb {_cell_name(output, failed=False)} "
+            f"超过{options.cell_timeout}秒未完成，"
+            f"运行已中止 cell exceeded the cell timeout of {options.cell_timeout} s"
+            f"（已执行部分 executed part kept: {output}）"
+        ) from exc
+    except RuntimeError as exc:  # nbclient's DeadKernelError, or a kernel that would not start
         raise EdureportError(
             f"笔记本 {name}.ipynb 运行中止 notebook aborted: {type(exc).__name__}: {exc}"
-            f"（已执行部分 executed part: {output}）"
+            f"（已执行部分 executed part kept: {output}）"
         ) from exc
+
+
+def _cell_name(executed: Path, failed: bool) -> str:
+    """'第3个单元格 cell 3（its first line）' for the cell that failed (``failed``) or was running
+    (a timeout), numbered as in the committed notebook (cells papermill adds are not counted)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(str(executed), as_version=4).cells
+    except (OSError, ValueError):
+        return "（单元格未知 cell unknown）"
+    added = {"injected-parameters", "papermill-error-cell-tag"}
+    cells = [c for c in cells if not added & set(c.metadata.get("tags", []))]
+    marks = [c.metadata.get("papermill", {}) for c in cells]
+    hits = [
+        i for i, m in enumerate(marks) if (m.get("exception") if failed else m.get("start_time"))
+    ]
+    if not hits:
+        return "（启动时 at kernel start）"
+    index = hits[0] if failed else hits[-1]
+    first = next((ln.strip() for ln in cells[index].source.splitlines() if ln.strip()), "")
+    first = first if len(first) <= 60 else first[:57] + "…"
+    return f"第{index + 1}个单元格 cell {index + 1}（{first}）"
 
 
 def publish(run_dir: Path, target: Path) -> None:
-    """Copy a passing run's results to ``target``: each entry written beside, then renamed."""
+    """Copy a passing run's results to ``target``: each entry written beside, then renamed into
+    place (``report.html`` last); an entry the run did not produce is removed."""
     for name in PUBLISHED:
-        src = run_dir / name
-        if not src.exists():
-            continue
-        staged = target / f".{name}.{run_dir.name}.tmp"
-        if src.is_dir():
-            shutil.rmtree(staged, ignore_errors=True)
-            shutil.copytree(src, staged)
-            old = target / f".{name}.{run_dir.name}.old"
-            if (target / name).exists():
-                os.replace(target / name, old)
-            os.replace(staged, target / name)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            shutil.copy2(src, staged)
-            os.replace(staged, target / name)
+        _publish_entry(run_dir, target, name)
 
 
-def _finish(record: dict[str, Any], started: float, run_dir: Path, code: int) -> None:
-    record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+def _publish_files(run_dir: Path, target: Path, finger: str) -> None:
+    """Publish (the journal naming this run is already written), record what is published
+    (the skip check reads it), then drop the journal."""
+    publish(run_dir, target)
+    _write_json(target / STATE, {"fingerprint": finger, "run_id": run_dir.name, "published": now()})
+    (target / JOURNAL).unlink()
+
+
+def _publish_entry(run_dir: Path, target: Path, name: str) -> None:
+    src, dst = run_dir / name, target / name
+    staged = target / f".{name}.{run_dir.name}.tmp"
+    _remove(staged)
+    if not src.exists():
+        _remove(dst)
+    elif src.is_dir():
+        shutil.copytree(src, staged)
+        old = target / f".{name}.{run_dir.name}.old"
+        _remove(old)
+        if dst.exists():
+            os.replace(dst, old)
+        os.replace(staged, dst)
+        _remove(old)
+    else:
+        shutil.copy2(src, staged)
+        _fsync(staged)
+        os.replace(staged, dst)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _finish(
+    record: dict[str, Any],
+    started: float,
+    run_dir: Path,
+    code: int,
+    exc: BaseException | None = None,
+) -> None:
+    record["status"] = status_of(code)
+    if exc is not None:
+        record["error_type"] = type(exc).__name__
+        record["error"] = str(exc) if isinstance(exc, EdureportError) else f"{exc!r}"
+    record["finished"] = now()
     record["duration_s"] = round(time.perf_counter() - started, 2)
     record["exit_code"] = code
     _write_json(run_dir / "run.json", record)
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` beside ``path`` and rename it into place: readers see old or new, whole."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; {} when it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def list_runs(
@@ -306,7 +479,7 @@ def list_runs(
         c, y = path.parent.parent.parent.name, path.parent.parent.name
         if (county and c != county) or (year and y != str(year)):
             continue
-        rec = _read_json(path / "run.json") or {"status": "incomplete (no run.json)"}
+        rec = read_json(path / "run.json") or {"status": "incomplete (no run.json)"}
         records.append(
             {
                 "county": c,
@@ -314,6 +487,7 @@ def list_runs(
                 "run_id": path.name,
                 "started": rec.get("started", ""),
                 "status": rec.get("status"),
+                "exit_code": rec.get("exit_code"),
                 "duration_s": rec.get("duration_s"),
                 "path": str(path),
             }

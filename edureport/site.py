@@ -1,0 +1,292 @@
+"""The pages beside the county reports: the index (reviewers' front door) and a year's roll-up.
+
+Both are one self-contained file each, in the county report's look (its style sheet inline), with
+no script and no external request. Every text that comes from the ledgers or the file system
+(county names, titles, labels, statuses) is escaped; no name or ID number is ever shown (the
+pages are built only from published ``figures.json``, ``published.json`` and run records).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from .figures import MONEY, Figure, Registry
+from .formatting import percent, rounding_note
+from .paths import TEMPLATES_DIR
+from .pipeline import STATE, list_runs, now, read_json, write_atomic
+
+CSS = TEMPLATES_DIR / "edureport" / "report.css"
+SITE_CSS = """
+table.data.list td { text-align: left; }
+table.data.figures td:nth-child(n+2) { text-align: right; }
+table.data td:first-child { white-space: nowrap; }
+table.data a { color: var(--ink); }
+table.data .bad, table.data .bad a { color: var(--red); }
+table.data .nowrap { white-space: nowrap; }
+p.meta { text-indent: 0; font-size: 11pt; color: var(--muted); }
+ul.links { font-size: 12pt; }
+"""
+INDEX = "index.html"
+# The Chinese status words of run records and batch outcomes.
+STATUS_TEXT = {
+    "published": "已发布",
+    "unchanged": "已发布（输入未变化，未重新运行）",
+    "validation_failed": "未通过校验",
+    "bad_input": "台账有误",
+    "usage_error": "参数有误",
+    "locked": "另一运行进行中，未运行",
+    "internal_error": "内部错误",
+    "interrupted": "运行被中止",
+    "running": "运行中",
+    "not_in_batch": "本批未运行",
+}
+# The figures the roll-up compares across counties, in two tables.
+AID_FIGURES = ("aid_total_count", "aid_total_amount")
+OTHER_FIGURES = (
+    "exchange_total",
+    "itinerant_teachers",
+    "inspected_passed",
+    "unlicensed_closed",
+    "kindergartens_approved",
+    "officers_total",
+    "officers_certified",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: text, optionally a link (a relative path) and a CSS class."""
+
+    text: str
+    href: str | None = None
+    cls: str | None = None
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def cell_html(cell: str | Cell) -> str:
+    if not isinstance(cell, Cell):
+        return f"<td>{esc(cell)}</td>"
+    inner = esc(cell.text)
+    if cell.href is not None:
+        inner = f'<a href="{esc(quote(cell.href))}">{inner}</a>'
+    cls = f' class="{esc(cell.cls)}"' if cell.cls else ""
+    return f"<td{cls}>{inner}</td>"
+
+
+def table(
+    caption: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str | Cell]],
+    note: str | None = None,
+    cls: str = "data",
+) -> str:
+    """A table in the report's style; a row whose first cell is 合计 is the bold total row."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join(
+        ('<tr class="total">' if row and row[0] == "合计" else "<tr>")
+        + "".join(cell_html(c) for c in row)
+        + "</tr>"
+        for row in rows
+    )
+    note_html = f'<p class="note">{esc(note)}</p>' if note else ""
+    return (
+        f'<table class="{esc(cls)}"><caption>{esc(caption)}</caption><thead><tr>{head}</tr>'
+        f"</thead><tbody>{body}</tbody></table>{note_html}"
+    )
+
+
+def page(title: str, body: str) -> str:
+    """A whole self-contained page: the report's style sheet inline, the title, the body."""
+    css = CSS.read_text(encoding="utf-8") + SITE_CSS
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="edureport">\n'
+        f"<title>{esc(title)}</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
+        f'<main class="report">\n<h1 class="title">{esc(title)}</h1>\n{body}\n</main>\n'
+        "</body>\n</html>\n"
+    )
+
+
+def write_page(path: Path, title: str, body: str) -> Path:
+    write_atomic(path, page(title, body))
+    return path
+
+
+def shown_time(iso: str | None) -> str:
+    """'2026-03-01 09:30' from an ISO time stamp ('' when there is none)."""
+    return iso[:16].replace("T", " ") if iso else ""
+
+
+def report_title(report: Path) -> str:
+    """The <title> of a published report (unescaped), or the generic title."""
+    try:
+        head = report.read_text(encoding="utf-8")[:4096]
+    except OSError:
+        head = ""
+    found = re.search(r"<title>(.*?)</title>", head, re.S)
+    return html.unescape(found.group(1).strip()) if found else "法治政府建设情况工作报告"
+
+
+# ---------------------------------------------------------------- roll-up of one year
+
+
+def write_rollup(out_root: Path, year: int, statuses: Mapping[str, str]) -> Path:
+    """``<out>/rollup-<year>.html``: the published key figures of every county of ``year`` side
+    by side, totals summed from exact values; ``statuses`` maps the batch's counties to their
+    outcome (counties published earlier but not in this batch are listed too)."""
+    out_root = Path(out_root)
+    earlier = [p.parent.parent.name for p in out_root.glob(f"*/{year}/figures.json")]
+    counties = sorted({*statuses, *earlier})
+    registries = {}
+    for county in counties:
+        path = out_root / county / str(year) / "figures.json"
+        if path.is_file():
+            registries[county] = Registry.read(path)
+    rows = []
+    for county in counties:
+        status = statuses.get(county, "not_in_batch")
+        state = read_json(out_root / county / str(year) / STATE)
+        report = f"{county}/{year}/report.html"
+        rows.append(
+            [
+                Cell(county, report) if county in registries else county,
+                Cell(shown_time(state.get("published")), cls="nowrap"),
+                Cell(STATUS_TEXT.get(status, status), cls="bad" if _failed(status) else None),
+            ]
+        )
+    missing = [c for c in counties if c not in registries]
+    body = [
+        f'<p class="meta"><a href="{INDEX}">全部报告目录</a></p>',
+        f'<p class="meta">{year}年度，{len(counties)}个县：{len(registries)}个有已发布的报告'
+        + (f"，{esc('、'.join(missing))}没有，不计入合计" if missing else "")
+        + "。数字取自各县已发布的报告，合计按精确值相加后再四舍五入显示。"
+        f"生成时间 {esc(shown_time(now()))}。</p>",
+        table("各县报告", ["县", "报告发布时间", "本批运行"], rows, cls="data list"),
+    ]
+    if registries:
+        body.append(_aid_table(registries))
+        body.append(_figure_table("教师交流、民办教育监管和执法队伍", OTHER_FIGURES, registries))
+    path = out_root / f"rollup-{year}.html"
+    return write_page(path, f"{year}年度各县法治政府建设主要数字汇总", "\n".join(body))
+
+
+def _failed(status: str) -> bool:
+    return status not in ("published", "unchanged", "not_in_batch", "running")
+
+
+def _total(key: str, registries: Mapping[str, Registry]) -> Figure:
+    first = next(iter(registries.values()))[key]
+    value = sum(reg[key].value for reg in registries.values())
+    return Figure(key, first.label, value, first.unit, first.source)
+
+
+def _aid_table(registries: Mapping[str, Registry]) -> str:
+    total = _total("aid_total_amount", registries)
+    rows: list[list[str | Cell]] = []
+    for county, reg in registries.items():
+        share = percent(reg["aid_total_amount"].value, total.value)
+        rows.append(
+            [
+                county,
+                reg["aid_total_count"].text,
+                reg["aid_total_amount"].text,
+                f"{share}%" if share is not None else "—",
+            ]
+        )
+    count = _total("aid_total_count", registries)
+    rows.append(["合计", count.text, total.text, "100.0%" if total.value else "—"])
+    parts = [reg["aid_total_amount"].value for reg in registries.values()]
+    header = ["县", count.label, total.label, "占比"]
+    return table("学生资助", header, rows, rounding_note(parts, total.value), "data figures")
+
+
+def _figure_table(caption: str, keys: Sequence[str], registries: Mapping[str, Registry]) -> str:
+    first = next(iter(registries.values()))
+    keys = [k for k in keys if k in first]
+    if not keys:
+        return ""
+    rows: list[list[str | Cell]] = [
+        [county, *(reg[k].text if k in reg else "—" for k in keys)]
+        for county, reg in registries.items()
+    ]
+    totals = [_total(k, registries) for k in keys]
+    rows.append(["合计", *(t.text for t in totals)])
+    note = (
+        "金额按四舍五入保留两位小数。"
+        if any(t.unit == MONEY for t in totals)
+        else "各县人数、所数直接相加。"
+    )
+    return table(caption, ["县", *(first[k].label for k in keys)], rows, note, "data figures")
+
+
+# ---------------------------------------------------------------- index of every report
+
+
+def write_index(out_root: Path) -> Path:
+    """``<out>/index.html``: every county-year under ``out_root`` with its published report
+    (link, time of publishing, checks) and its latest run, newest year first; roll-up links."""
+    out_root = Path(out_root)
+    by_year: dict[str, list[list[str | Cell]]] = {}
+    for county_dir in sorted(p for p in out_root.iterdir() if _visible_dir(p)):
+        for year_dir in sorted(p for p in county_dir.iterdir() if p.is_dir()):
+            if year_dir.name.isdigit():
+                row = _index_row(out_root, county_dir.name, year_dir)
+                if row:
+                    by_year.setdefault(year_dir.name, []).append(row)
+    rollups = sorted(out_root.glob("rollup-*.html"), reverse=True)
+    body = []
+    if rollups:
+        links = "".join(
+            f'<li><a href="{esc(quote(p.name))}">{esc(p.stem.removeprefix("rollup-"))}'
+            "年度各县主要数字汇总</a></li>"
+            for p in rollups
+        )
+        body.append(f'<ul class="links">{links}</ul>')
+    header = ["县", "报告", "发布时间", "数据校验", "最近一次运行"]
+    for year in sorted(by_year, reverse=True):
+        body.append(table(f"{year}年度", header, by_year[year], cls="data list"))
+    if not by_year:
+        body.append('<p class="meta">还没有报告。</p>')
+    body.append(f'<p class="meta">更新时间 {esc(shown_time(now()))}。</p>')
+    return write_page(out_root / INDEX, "法治政府建设情况工作报告目录", "\n".join(body))
+
+
+def _visible_dir(path: Path) -> bool:
+    return path.is_dir() and not path.name.startswith((".", "_"))
+
+
+def _index_row(out_root: Path, county: str, year_dir: Path) -> list[str | Cell] | None:
+    state = read_json(year_dir / STATE)
+    report = year_dir / "report.html"
+    runs = list_runs(out_root, county, int(year_dir.name))
+    if not report.is_file() and not runs:
+        return None
+    published = read_json(year_dir / "run.json")
+    checks = published.get("validation", {})
+    if report.is_file():
+        link: str | Cell = Cell(report_title(report), f"{county}/{year_dir.name}/report.html")
+        checked = f"{checks.get('checks_passed', '?')}/{checks.get('total', '?')}项通过"
+    else:
+        link, checked = Cell("未发布", cls="bad"), ""
+    latest = runs[-1] if runs else None
+    if latest is None or latest["run_id"] == state.get("run_id"):
+        last: str | Cell = STATUS_TEXT["published"] if report.is_file() else ""
+    else:
+        status = latest["status"]
+        text = f"{STATUS_TEXT.get(status, status)}（{shown_time(latest['started'])}）"
+        if report.is_file() and status != "running":
+            text += "，左列仍是上次发布的报告"
+        draft = Path(latest["path"]) / "validation.html"
+        href = draft.relative_to(out_root).as_posix() if draft.is_file() else None
+        last = Cell(text, href, "bad" if _failed(status) else None)
+    when = shown_time(state.get("published") or published.get("finished"))
+    return [county, link, Cell(when, cls="nowrap"), Cell(checked, cls="nowrap"), last]

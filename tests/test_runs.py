@@ -1,0 +1,419 @@
+"""Runs a scheduler can trust: run records, skip when unchanged, locks, kills, failing cells."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import PIPE
+
+import nbformat
+import pytest
+from filelock import FileLock
+
+from edureport import pipeline
+from edureport.errors import EXIT_INTERNAL, EXIT_LOCKED, EdureportError
+from edureport.paths import NOTEBOOKS_DIR
+from edureport.provenance import code_fingerprint
+from edureport.steps import sha256
+from edureport.synthetic import Targets, random_targets, write_county_year
+
+from .conftest import BIN
+
+COUNTY, YEAR = "样本县", 2023
+KEY_ENV = {"EDUREPORT_PSEUDONYM_KEY": "test-key-not-secret"}
+
+
+def make_county(root: Path, county: str, year: int, seed: int) -> Targets:
+    """A small generated county-year (canonical CSVs) whose roster is in order, so it publishes."""
+    targets = dataclasses.replace(
+        random_targets(random.Random(seed), size=(0.05, 0.2)),
+        officers_uncertified=0,
+        officers_contract=0,
+    )
+    folder = root / county / str(year)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    write_county_year(folder, county, year, targets, seed, style="canonical")
+    (folder / "config.yaml").write_text(f"declared_officers: {targets.officers}\n", "utf-8")
+    return targets
+
+
+def edureport(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the console script to the end (with the test pseudonym key)."""
+    argv = [str(BIN / "edureport"), *map(str, args)]
+    env = {**os.environ, **KEY_ENV}
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+
+
+def start(*args: str | Path) -> subprocess.Popen[str]:
+    """Start the console script (with the test pseudonym key) and return at once."""
+    argv = [str(BIN / "edureport"), *map(str, args)]
+    env = {**os.environ, **KEY_ENV}
+    return subprocess.Popen(argv, env=env, stdout=PIPE, stderr=PIPE, text=True)
+
+
+def run_args(root: Path, *extra: str, county: str = COUNTY, year: int = YEAR) -> list[str | Path]:
+    return [
+        "run",
+        "--county",
+        county,
+        "--year",
+        str(year),
+        "--data",
+        root / "data",
+        "--out",
+        root / "out",
+        *extra,
+    ]
+
+
+def published(root: Path, county: str = COUNTY, year: int = YEAR) -> Path:
+    return root / "out" / county / str(year)
+
+
+def run_dirs(root: Path, county: str = COUNTY, year: int = YEAR) -> list[Path]:
+    return sorted(p for p in (published(root, county, year) / "runs").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with data/ (one generated county-year) and out/ (its one published run)."""
+    root = tmp_path_factory.mktemp("baseline")
+    make_county(root / "data", COUNTY, YEAR, seed=11)
+    proc = edureport(*run_args(root))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+@pytest.fixture
+def work(baseline: Path, tmp_path: Path) -> Path:
+    """A private copy of the baseline (data and published output)."""
+    shutil.copytree(baseline, tmp_path / "w")
+    return tmp_path / "w"
+
+
+# ---------------------------------------------------------------- run records and skipping
+
+
+@pytest.mark.slow
+def test_run_record_is_complete(baseline: Path) -> None:
+    (run_dir,) = run_dirs(baseline)
+    record = json.loads((run_dir / "run.json").read_text("utf-8"))
+    for key in (
+        "run_id",
+        "county",
+        "year",
+        "started",
+        "finished",
+        "parameters",
+        "fingerprint",
+        "inputs",
+        "code_version",
+        "packages",
+        "steps",
+        "validation",
+        "status",
+        "exit_code",
+        "duration_s",
+        "notebooks",
+    ):
+        assert key in record, key
+    assert record["status"] == "published" and record["exit_code"] == 0
+    assert set(record["steps"]) == {"1_clean", "2_validate", "3_report", "export"}
+    assert record["validation"]["passed"] is True
+    assert record["packages"]["papermill"] != "not installed"
+    params = json.loads((run_dir / "parameters.json").read_text("utf-8"))
+    assert params == record["parameters"] and params["run_dir"] == str(run_dir)
+    # every input file hashed, in the run record and in inputs.json
+    data = baseline / "data" / COUNTY / str(YEAR)
+    hashes = {p.name: sha256(p) for p in data.iterdir()}
+    assert record["inputs"] == hashes
+    assert json.loads((run_dir / "inputs.json").read_text("utf-8")) == hashes
+    for rel in record["notebooks"]:
+        nb = nbformat.read(run_dir / rel, as_version=4)
+        assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), rel
+    assert "finished: published" in (run_dir / "run.log").read_text("utf-8")
+    # the published copy is this run; the state names it
+    target = published(baseline)
+    assert json.loads((target / "run.json").read_text("utf-8")) == record
+    state = json.loads((target / pipeline.STATE).read_text("utf-8"))
+    assert state["run_id"] == run_dir.name and state["fingerprint"] == record["fingerprint"]
+    assert not (target / pipeline.JOURNAL).exists()
+
+
+def code_unchanged(root: Path, run_dir: Path) -> bool:
+    """Whether inputs and code are still those ``run_dir`` ran with (in a working copy shared
+    with other developers the package may change under a test; CI runs a clean clone)."""
+    code_fingerprint.cache_clear()
+    data = root / "data" / COUNTY / str(YEAR)
+    record = json.loads((run_dir / "run.json").read_text("utf-8"))
+    return pipeline.fingerprint(data)[0] == record["fingerprint"]
+
+
+@pytest.mark.slow
+def test_unchanged_run_is_skipped(work: Path) -> None:
+    if not code_unchanged(work, run_dirs(work)[0]):
+        pytest.skip("the package changed since the baseline run")
+    before = (published(work) / "report.html").read_bytes()
+    proc = edureport(*run_args(work))
+    assert proc.returncode == 0, proc.stderr
+    assert "unchanged" in proc.stdout and "无需重新运行" in proc.stdout
+    assert len(run_dirs(work)) == 1
+    assert (published(work) / "report.html").read_bytes() == before
+
+
+# ---------------------------------------------------------------- locks
+
+
+def wait_for(condition: Callable[[], bool], proc: subprocess.Popen | None = None) -> None:
+    """Poll ``condition`` (a generous bound guards against a hung test, not a speed check)."""
+    for _ in range(6000):
+        if condition():
+            return
+        if proc is not None and proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"process ended first ({proc.returncode}): {out}{err}")
+        time.sleep(0.1)
+    pytest.fail("condition never met")
+
+
+def lock_is_free(target: Path) -> bool:
+    lock = FileLock(str(target / pipeline.LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except TimeoutError:
+        return False
+    lock.release()
+    return True
+
+
+def new_run(root: Path, before: list[Path]) -> Path | None:
+    fresh = [p for p in run_dirs(root) if p not in before]
+    return fresh[0] if fresh else None
+
+
+@pytest.mark.slow
+def test_changed_ledger_reruns_and_concurrent_runs_are_serialised(work: Path) -> None:
+    target, before = published(work), run_dirs(work)
+    targets = make_county(work / "data", COUNTY, YEAR, seed=12)  # new ledgers: must rerun
+    first = start(*run_args(work))
+    wait_for(lambda: (r := new_run(work, before)) is not None and (r / "run.json").exists(), first)
+    assert not lock_is_free(target)
+    # impatient: refuses at once with the documented code and names the run holding the lock
+    refused = edureport(*run_args(work, "--lock-timeout", "0.5"))
+    assert refused.returncode == EXIT_LOCKED
+    assert "另一个运行" in refused.stderr and "holds the lock" in refused.stderr
+    assert new_run(work, before).name in refused.stderr
+    # patient: waits for the first run, then finds its inputs already published
+    waiting = start(*run_args(work, "--lock-timeout", "600"))
+    # another county-year does not wait for this lock (it fails on its own empty folder)
+    (work / "data" / "别的县" / str(YEAR)).mkdir(parents=True)
+    other = edureport(*run_args(work, "--lock-timeout", "0", county="别的县"))
+    assert other.returncode == 2, other.stderr
+    assert first.poll() is None and not lock_is_free(target)
+    assert waiting.poll() is None and len(run_dirs(work)) == 2  # waiting, no run of its own
+    out, err = first.communicate(timeout=900)
+    assert first.returncode == 0 and "报告已发布" in out, out + err
+    w_out, w_err = waiting.communicate(timeout=900)
+    assert waiting.returncode == 0, w_out + w_err
+    if code_unchanged(work, new_run(work, before)):  # then it finds the inputs published
+        assert "unchanged" in w_out and len(run_dirs(work)) == 2, w_out
+    else:  # someone edited the package meanwhile (a shared working copy): it ran after
+        assert "报告已发布" in w_out
+    assert lock_is_free(target)
+    figures = json.loads((target / "figures.json").read_text("utf-8"))
+    assert figures["aid_total_amount"]["value"] == targets.aid_amount_fen
+    assert figures["aid_total_amount"]["text"] in (target / "report.html").read_text("utf-8")
+    listing = edureport("runs", "--out", work / "out", "--county", COUNTY)
+    assert listing.stdout.count("\tpublished\t0") == 2
+
+
+# ---------------------------------------------------------------- killed runs
+
+# Kills a run from inside at a precise point of the publish, like `kill -9` would.
+KILL_IN_PUBLISH = """
+import os, signal, sys
+from edureport import cli, pipeline
+real = pipeline._publish_entry
+def entry(run_dir, target, name):
+    if name == sys.argv[1]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(run_dir, target, name)
+pipeline._publish_entry = entry
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+def cell_running(notebook: Path) -> bool:
+    """Whether a code cell after the parameters is executing (papermill saves as cells start)."""
+    try:
+        nb = json.loads(notebook.read_text("utf-8"))
+    except (OSError, ValueError):  # not there yet, or being rewritten
+        return False
+    return any(
+        c["metadata"].get("papermill", {}).get("status") == "running"
+        and not {"parameters", "injected-parameters"} & set(c["metadata"].get("tags", []))
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+    )
+
+
+def kernels_of(pid: int) -> list[int]:
+    """Live processes started by ``pid`` as notebook kernels (they carry JPY_PARENT_PID)."""
+    mark = f"JPY_PARENT_PID={pid}\0".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and mark in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def assert_intact(work: Path, report: bytes) -> None:
+    target = published(work)
+    assert (target / "report.html").read_bytes() == report
+    assert lock_is_free(target)
+    for run_dir in run_dirs(work):
+        if (run_dir / "run.json").exists():
+            json.loads((run_dir / "run.json").read_text("utf-8"))  # never half written
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_kill_9_at_any_point_leaves_the_published_report_intact(work: Path) -> None:
+    target = published(work)
+    report = (target / "report.html").read_bytes()
+    killed = []
+    for notebook in ("1_clean", "2_validate", "3_report"):
+        before = run_dirs(work)
+        proc = start(*run_args(work, "--force"))
+        wait_for(
+            lambda b=before, n=notebook: (
+                (r := new_run(work, b)) is not None and cell_running(r / "notebooks" / f"{n}.ipynb")
+            ),
+            proc,
+        )
+        proc.kill()
+        proc.communicate()
+        wait_for(lambda p=proc.pid: not kernels_of(p))  # its kernel follows it
+        assert_intact(work, report)
+        run_dir = new_run(work, before)
+        assert json.loads((run_dir / "run.json").read_text("utf-8"))["status"] == "running"
+        killed.append(run_dir)
+    # killed half-way through publishing: some files replaced, report.html not yet
+    before = run_dirs(work)
+    argv = [
+        sys.executable,
+        "-c",
+        KILL_IN_PUBLISH,
+        "figures.json",
+        *map(str, run_args(work, "--force")),
+    ]
+    proc = subprocess.run(argv, env={**os.environ, **KEY_ENV}, capture_output=True, timeout=900)
+    assert proc.returncode == -signal.SIGKILL
+    assert_intact(work, report)
+    half = new_run(work, before)
+    assert (target / pipeline.JOURNAL).exists()
+    executed = Path("notebooks") / "1_clean.ipynb"  # holds its run's folder: differs per run
+    assert (target / executed).read_bytes() == (half / executed).read_bytes()
+    # the next run (here its first step alone) finishes that publish and marks the killed runs
+    said: list[str] = []
+    pipeline.recover(target, said.append)
+    assert said and half.name in said[0]
+    assert (target / "report.html").read_bytes() == (half / "report.html").read_bytes()
+    assert json.loads((target / pipeline.STATE).read_text("utf-8"))["run_id"] == half.name
+    assert not (target / pipeline.JOURNAL).exists() and not list(target.glob(".*.tmp"))
+    for run_dir in killed:
+        assert json.loads((run_dir / "run.json").read_text("utf-8"))["status"] == "interrupted"
+    assert json.loads((half / "run.json").read_text("utf-8"))["status"] == "published"
+    # and a whole next run succeeds (skipped: unchanged, unless the code changed meanwhile)
+    nxt = edureport(*run_args(work))
+    assert nxt.returncode == 0, nxt.stdout + nxt.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_run_cleanly(work: Path) -> None:
+    target, before = published(work), run_dirs(work)
+    report = (target / "report.html").read_bytes()
+    proc = start(*run_args(work, "--force"))
+    wait_for(
+        lambda: (
+            (r := new_run(work, before)) is not None
+            and cell_running(r / "notebooks" / "2_validate.ipynb")
+        ),
+        proc,
+    )
+    proc.terminate()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "已中断" in err
+    record = json.loads((new_run(work, before) / "run.json").read_text("utf-8"))
+    assert record["status"] == "interrupted" and record["exit_code"] == 143
+    assert set(record["steps"]) == {"1_clean"}
+    assert_intact(work, report)
+
+
+# ---------------------------------------------------------------- failing and hanging cells
+
+
+def broken_notebooks(tmp_path: Path, name: str, source: str) -> Path:
+    """A copy of the committed notebooks with ``source`` as a new cell after the parameters."""
+    folder = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, folder)
+    nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+@pytest.mark.slow
+def test_failing_cell_is_named_and_its_notebook_kept(work: Path, tmp_path: Path) -> None:
+    code = "# a deliberate bug\nshare = 1 / 0"
+    options = pipeline.RunOptions(notebooks_dir=broken_notebooks(tmp_path, "1_clean", code))
+    before = run_dirs(work)
+    with pytest.raises(EdureportError) as caught:
+        pipeline.run(COUNTY, YEAR, work / "data", work / "out", options, progress=lambda _: None)
+    message = str(caught.value)
+    assert caught.value.exit_code == EXIT_INTERNAL
+    # the committed notebook's cell 3 (after the title and the parameters), its first line
+    assert "1_clean.ipynb" in message and "cell 3" in message and "# a deliberate bug" in message
+    assert "ZeroDivisionError" in message
+    run_dir = new_run(work, before)
+    kept = run_dir / "notebooks" / "1_clean.ipynb"
+    assert str(kept) in message
+    outputs = [o for c in nbformat.read(kept, as_version=4).cells for o in c.get("outputs", [])]
+    assert any(o.get("ename") == "ZeroDivisionError" for o in outputs)
+    record = json.loads((run_dir / "run.json").read_text("utf-8"))
+    assert record["status"] == "internal_error" and record["exit_code"] == EXIT_INTERNAL
+    assert "ZeroDivisionError" in record["error"]
+    assert lock_is_free(published(work))
+
+
+@pytest.mark.slow
+def test_hanging_cell_ends_the_run_with_the_internal_error_code(work: Path, tmp_path: Path) -> None:
+    folder = broken_notebooks(tmp_path, "2_validate", "import time  # hangs\ntime.sleep(3600)")
+    options = pipeline.RunOptions(force=True, cell_timeout=3, notebooks_dir=folder)
+    before = run_dirs(work)
+    with pytest.raises(EdureportError) as caught:
+        pipeline.run(COUNTY, YEAR, work / "data", work / "out", options, progress=lambda _: None)
+    assert caught.value.exit_code == EXIT_INTERNAL == 1  # the code documented for this
+    message = str(caught.value)
+    assert (
+        "2_validate.ipynb" in message and "cell 3" in message and "import time  # hangs" in message
+    )
+    assert "cell timeout of 3 s" in message
+    record = json.loads((new_run(work, before) / "run.json").read_text("utf-8"))
+    assert record["status"] == "internal_error" and set(record["steps"]) == {"1_clean"}
+    assert not kernels_of(os.getpid())  # the hung kernel was shut down
+    assert lock_is_free(published(work))
