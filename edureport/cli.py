@@ -164,6 +164,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         result = run(args.county, args.year, args.data, args.out, _options(args))
         if result.skipped:
             return result.exit_code
+        from .site import write_index
+
+        write_index(args.out)  # the reviewers' front door lists this run too
         if result.published:
             print(f"报告已发布 report published: {result.report}")
         else:
