@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 
 from . import normalize as nz
+from .csvsafe import read_csv, write_csv
 from .errors import CellError
 from .ledgers import LEDGERS, RawLedger, find_ledgers, read_ledger
 from .pseudonym import pseudonyms
 
 SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason"]
 PERSONAL = ("name", "id_number")
+MAX_CELL_CHARS = 32_767  # Excel's limit for one cell: a longer value is not a ledger entry
 
 
 class _Bad:
@@ -41,12 +43,15 @@ class CleanResult:
     sources: dict[str, str] = field(default_factory=dict)  # ledger -> file name
 
     def write(self, out_dir: Path) -> None:
-        """Write cleaned Parquet tables, ``set_aside.csv`` (UTF-8 BOM) and ``conservation.json``."""
+        """Write cleaned Parquet tables, ``set_aside.csv`` and ``conservation.json``.
+
+        ``set_aside.csv`` is UTF-8 with BOM, and no cell of it runs as a formula in Excel.
+        """
         out_dir = Path(out_dir)
         (out_dir / "cleaned").mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
             frame.to_parquet(out_dir / "cleaned" / f"{name}.parquet", index=False)
-        self.set_aside.to_csv(out_dir / "set_aside.csv", index=False, encoding="utf-8-sig")
+        write_csv(self.set_aside, out_dir / "set_aside.csv")
         meta = {"conservation": self.conservation, "sources": self.sources}
         (out_dir / "conservation.json").write_text(
             json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
@@ -57,7 +62,7 @@ class CleanResult:
         """Read back what :meth:`write` wrote."""
         out_dir = Path(out_dir)
         tables = {n: pd.read_parquet(out_dir / "cleaned" / f"{n}.parquet") for n in LEDGERS}
-        set_aside = pd.read_csv(out_dir / "set_aside.csv", encoding="utf-8-sig", dtype=str)
+        set_aside = read_csv(out_dir / "set_aside.csv")
         set_aside["row"] = set_aside["row"].astype("int64")
         meta = json.loads((out_dir / "conservation.json").read_text(encoding="utf-8"))
         return cls(tables, set_aside, meta["conservation"], meta["sources"])
@@ -223,6 +228,8 @@ def _with_rules(ledger: str, column: str, fn: Normaliser, year: int) -> Normalis
 
 def _catching(fn: Normaliser) -> Normaliser:
     def run(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            return _Bad(f"单元格内容过长（{len(value)}个字符，Excel单元格最多{MAX_CELL_CHARS}个）")
         try:
             return fn(value)
         except CellError as exc:
@@ -263,14 +270,39 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
     _flag_repeats(raw.ledger, frame, clean, flag)
     clean[list(problems)] = False
 
+    personal = any(c in spec(raw.ledger).columns for c in PERSONAL)
     aside = pd.DataFrame(
         [
-            (raw.ledger, raw.file, int(frame["row"].iat[pos]), col, "；".join(dict.fromkeys(rs)))
+            (
+                raw.ledger,
+                raw.file,
+                int(frame["row"].iat[pos]),
+                col,
+                _scrub("；".join(dict.fromkeys(rs)), personal),
+            )
             for pos, (col, rs) in sorted(problems.items())
         ],
         columns=SET_ASIDE_COLUMNS,
     )
     return _finish(raw, frame[clean].copy()), aside
+
+
+_ID_LIKE = re.compile(r"\d{14,}[\dXx]*")
+_QUOTED = re.compile(r"：[^；]*")
+HIDDEN = "＊＊"
+
+
+def _scrub(reason: str, personal: bool) -> str:
+    """A reason that cannot carry a name or an ID number.
+
+    Reasons quote the cell they could not read ("学段无法识别：大学"). In a ledger of people, a row
+    whose cells slid one column (a stray or missing comma) puts the name or the ID number in
+    another column, so there the quote is left out: file, row and column say where to look.
+    Anywhere, a run of 14 or more digits (an ID, or its area code and birth date) is hidden.
+    """
+    if personal:
+        reason = _QUOTED.sub("", reason)
+    return _ID_LIKE.sub(HIDDEN, reason)
 
 
 def _flag_pairs(frame: pd.DataFrame, flag: Callable[..., None]) -> None:

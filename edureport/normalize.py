@@ -25,6 +25,8 @@ _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[、，,；;／/·.（）()【】\[\]“”\"'《》:：\-—_]")
 _UNIT_IN_HEADER = re.compile(r"[(（\[【/]?\s*(万元|元)\s*[)）\]】]?$")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Dates a ledger can mean (and the cleaned tables' datetime64[ns] can hold).
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -131,6 +133,13 @@ _DATE_FORMS = (
 
 def parse_date(value: Any) -> dt.date:
     """Read a date: 2022-03-05, 2022/3/5, 2022.3.5, 2022年3月5日, a datetime or an Excel serial."""
+    day = _parse_date(value)
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise CellError(f"日期超出1900—2099年：{day.isoformat()}")
+    return day
+
+
+def _parse_date(value: Any) -> dt.date:
     if is_blank(value):
         raise CellError("日期为空")
     if isinstance(value, dt.datetime):
@@ -229,6 +238,8 @@ def integer(value: Any) -> int:
         raise CellError(f"数值无法识别：{str(value)[:40]}") from None
     if not number.is_finite() or number != number.to_integral_value():
         raise CellError(f"数值应为整数：{str(value)[:40]}")
+    if number.adjusted() > 15:  # before int(): 1e999999999 would take forever
+        raise CellError(f"数值超出合理范围：{str(value)[:40]}")
     return int(number)
 
 

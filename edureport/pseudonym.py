@@ -12,11 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from .errors import UsageError
 from .normalize import per_unique
 from .paths import STATE_DIR
 
 KEY_ENV = "EDUREPORT_PSEUDONYM_KEY"
 KEY_FILE_ENV = "EDUREPORT_KEY_FILE"
+MIN_KEY_CHARS = 16  # ID numbers are few enough to try them all against a short key
 
 
 def key_file() -> Path:
@@ -27,6 +29,11 @@ def key_file() -> Path:
 @cache
 def _key(env_key: str | None, path: Path) -> bytes:
     if env_key:
+        if len(env_key) < MIN_KEY_CHARS:  # the message never shows the key
+            raise UsageError(
+                f"{KEY_ENV} 太短（{len(env_key)}个字符，至少{MIN_KEY_CHARS}个）："
+                "请用随机生成的长密钥 pseudonym key too short"
+            )
         return env_key.encode("utf-8")
     if not path.exists():
         # Write beside, then link: concurrent first runs agree on one key, none reads a half file.

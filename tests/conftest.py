@@ -186,3 +186,47 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("报告已发布") and last.endswith("report.html")
     return out / paths.SAMPLE_COUNTY / "2022"
+
+
+# ---------------------------------------------------------------- hostile inputs, privacy (issue 8)
+
+SAMPLE_DIR = paths.RAW_DIR / paths.SAMPLE_COUNTY / str(paths.SAMPLE_YEAR)
+TEST_KEY = "test-key-not-secret"
+
+
+def sample_copy(root: Path) -> Path:
+    """A copy of the bundled sample's county-year folder as ``<root>/<county>/<year>``."""
+    import shutil
+
+    target = root / paths.SAMPLE_COUNTY / str(paths.SAMPLE_YEAR)
+    shutil.copytree(SAMPLE_DIR, target)
+    return target
+
+
+def run_cli(
+    data_root: Path, out_root: Path, key: str = TEST_KEY, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``edureport run`` on the sample county-year in a subprocess, with a known pseudonym key."""
+    import os
+
+    env = {**os.environ, "EDUREPORT_PSEUDONYM_KEY": key}
+    return subprocess.run(
+        [BIN / "edureport", "run", "--data", str(data_root), "--out", str(out_root), *extra],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
+
+
+def rewrite_part(src: Path, dst: Path, part: str, change: object) -> Path:
+    """Copy a zip (an .xlsx), passing one member through ``change(bytes) -> bytes``."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                data = change(data)  # type: ignore[operator]
+            zout.writestr(item, data)
+    return dst

@@ -1,0 +1,540 @@
+"""Reading one ledger file into raw grids: CSV (UTF-8 or GBK), .xlsx/.xlsm (openpyxl), .xls (xlrd).
+
+The format is decided by the file's first bytes, not only by its name (a legacy .xls saved with
+an .xlsx name is read as .xls). Whatever a parser library raises on a damaged file becomes the
+project's :class:`InputError` naming the file (and sheet, row and column where known); nothing is
+read in silence: a sheet is never cut short by a wrong size record, and a formula whose result was
+never saved is reported, not read as an empty cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+EXCEL_MAX_ROWS = 1_048_576  # the last row of a worksheet; data there means the sheet was cut
+MAX_COLUMNS = 256  # no ledger is wider; a value beyond this is a stray cell, not a column
+MAX_PART_BYTES = 1 << 30  # uncompressed size of one part of an .xlsx (a larger one is a bomb)
+_ZIP = b"PK\x03\x04"
+_EMPTY_ZIP = b"PK\x05\x06"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # a long cell is the cleaner's call
+
+
+@dataclass
+class Sheet:
+    """One worksheet (or a whole CSV) as a grid of raw cell values; row 0 is Excel row 1."""
+
+    name: str | None
+    grid: pd.DataFrame
+    # (Excel row, column) of formula cells whose result was never saved in the file, 1-based.
+    uncomputed: list[tuple[int, int]] = field(default_factory=list)
+
+
+def read_sheets(path: Path) -> list[Sheet]:
+    """Every sheet of a ledger file, by what the file holds (zip workbook, OLE workbook, text)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except FileNotFoundError:
+        raise InputError(f"找不到文件 file not found: {path}") from None
+    except OSError as exc:
+        raise InputError(f"无法读取文件 cannot read file: {exc.strerror}", file=path.name) from None
+    if not head:
+        raise InputError("文件是空的（0字节）empty file", file=path.name)
+    if head.startswith((_ZIP, _EMPTY_ZIP)):
+        return _read_xlsx(path)
+    if head.startswith(_OLE):
+        return _read_ole(path)
+    if path.suffix.lower() == ".csv":
+        return [Sheet(None, _read_csv_grid(path))]
+    raise InputError(_not_a_workbook(path), file=path.name)
+
+
+def _not_a_workbook(path: Path) -> str:
+    head = path.read_bytes()[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<?xml")):
+        kind = "网页(HTML/XML)文件"
+    elif b"\x00" not in head and (b"," in head or b"\t" in head):
+        kind = "文本表格（CSV/制表符分隔）"
+    else:
+        kind = "无法识别的内容（文件可能已损坏）"
+    return (
+        f"无法打开Excel文件：扩展名是{path.suffix}，但内容不是Excel工作簿，而是{kind}；"
+        "请用Excel打开后另存为.xlsx"
+        " not an Excel workbook"
+    )
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def decode_csv(path: Path) -> str:
+    """Decode a CSV saved as UTF-8 (with or without BOM) or GBK/GB18030, refusing a mixture."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        if line > 1 and any(b >= 0x80 for b in before):
+            try:
+                before.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                raise InputError(
+                    f"文件编码不一致：前面是UTF-8，第{line}行起不是 mixed encodings",
+                    file=path.name,
+                    row=line,
+                ) from None
+    try:
+        content = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        if _utf8_line_in_gbk(data) == line:
+            raise InputError(
+                f"文件编码不一致：文件是GBK编码，但第{line}行是UTF-8编码 mixed encodings",
+                file=path.name,
+                row=line,
+            ) from None
+        raise InputError(
+            "无法识别文件编码（应为UTF-8或GBK）undecodable encoding", file=path.name, row=line
+        ) from None
+    line = _utf8_line_in_gbk(data)
+    if line:
+        raise InputError(
+            f"文件编码不一致：文件是GBK编码，但第{line}行是UTF-8编码 mixed encodings",
+            file=path.name,
+            row=line,
+        )
+    return content
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _utf8_line_in_gbk(data: bytes) -> int | None:
+    """The line number of a UTF-8 line with Chinese text in a file that is otherwise GBK.
+
+    Candidates are two Chinese characters in a row as UTF-8 writes them (E4–E9, then two bytes
+    80–BF, twice), found with numpy; GBK text almost never looks like that, and a candidate's line
+    counts only if all of it is valid UTF-8 holding two or more Chinese characters.
+    """
+    b = np.frombuffer(data, dtype=np.uint8)
+    if len(b) < 6:
+        return None
+    lead = (b >= 0xE4) & (b <= 0xE9)
+    cont = (b >= 0x80) & (b <= 0xBF)
+    char = lead[:-2] & cont[1:-1] & cont[2:]
+    checked = -1
+    for start in np.flatnonzero(char[:-3] & char[3:]).tolist():
+        if start < checked:
+            continue
+        first = data.rfind(b"\n", 0, start) + 1
+        end = data.find(b"\n", start)
+        checked = end = len(data) if end < 0 else end
+        try:
+            line = data[first:end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if len(_CJK.findall(line)) >= 2:
+            return data.count(b"\n", 0, first) + 1
+    return None
+
+
+def _read_csv_grid(path: Path) -> pd.DataFrame:
+    content = decode_csv(path)
+    if "\x00" in content:
+        raise InputError("文件含有二进制内容，不是文本CSV binary content in CSV", file=path.name)
+    if not content.strip():
+        raise InputError("文件中没有内容 no content", file=path.name)
+    head = _csv_rows(path, itertools.islice(_csv_reader(content, strict=False), 50))
+    width = max((len(r) for r in head), default=1)
+    if width <= MAX_COLUMNS:
+        try:  # the fast reader, as wide as the widest of the first lines
+            return pd.read_csv(
+                io.StringIO(content),
+                header=None,
+                names=range(width),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
+        except (pd.errors.ParserError, ValueError):
+            pass  # a later line is wider, or a quote is never closed: read line by line
+    try:  # strictly first: a quote left open would swallow the rest of the file into one cell
+        return _frame(_csv_rows(path, _csv_reader(content, strict=True)))
+    except InputError as exc:
+        if "引号不配对" in exc.detail:
+            raise
+    return _frame(_csv_rows(path, _csv_reader(content, strict=False)))
+
+
+def _csv_reader(content: str, strict: bool) -> Iterator[list[str]]:
+    return csv.reader(io.StringIO(content, newline=""), strict=strict)
+
+
+def _csv_rows(path: Path, rows: Iterable[list[str]]) -> list[list[str]]:
+    """Rows of a CSV, each no wider than MAX_COLUMNS once its trailing empty cells are dropped."""
+    out: list[list[str]] = []
+    try:
+        for r in rows:
+            if len(r) > MAX_COLUMNS:
+                r = _trim_wide(r, "", path, None, len(out) + 1)
+            out.append(r)
+    except csv.Error as exc:
+        unterminated = "end of data" in str(exc)
+        raise InputError(
+            ("CSV引号不配对（引号开始后没有结束）" if unterminated else "CSV格式错误")
+            + f" malformed CSV: {exc}",
+            file=path.name,
+            row=len(out) + 1,
+        ) from None
+    return out
+
+
+def _trim_wide(
+    row: list[Any], empty: Any, path: Path, sheet: str | None, excel_row: int
+) -> list[Any]:
+    """A row wider than MAX_COLUMNS: empty cells beyond are dropped, a value there is refused."""
+    if all(v is None or v == empty for v in row[MAX_COLUMNS:]):
+        return row[:MAX_COLUMNS]
+    last = max(i for i, v in enumerate(row) if not (v is None or v == empty)) + 1
+    raise InputError(
+        f"第{last}列有内容，超出台账可能的宽度（{MAX_COLUMNS}列）：请删除多余的单元格"
+        " value far right of the table",
+        file=path.name,
+        sheet=sheet,
+        row=excel_row,
+        column=_column_letter(last),
+    )
+
+
+def _frame(rows: Iterable[Iterable[Any]]) -> pd.DataFrame:
+    """Ragged rows as an object DataFrame (short rows padded with None)."""
+    rows = [r if isinstance(r, list) else list(r) for r in rows]
+    width = max(map(len, rows), default=0)
+    pad = [None] * width
+    return pd.DataFrame([r if len(r) == width else r + pad[len(r) :] for r in rows], dtype=object)
+
+
+def _column_letter(n: int) -> str:
+    letters = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# ---------------------------------------------------------------- .xlsx
+
+
+def _read_xlsx(path: Path) -> list[Sheet]:
+    import openpyxl
+
+    _check_parts(path)
+    with warnings.catch_warnings(), open(path, "rb") as fh:
+        warnings.simplefilter("ignore")  # openpyxl's notes on styles and extensions are noise here
+        try:  # from the open file: openpyxl would refuse a workbook by its name (.csv)
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds on a damaged file
+            raise InputError(
+                "无法打开Excel文件（文件损坏或不是.xlsx）"
+                f"unreadable workbook: {type(exc).__name__}",
+                file=path.name,
+            ) from None
+        try:
+            return [_read_worksheet(path, wb, ws) for ws in wb.worksheets]
+        finally:
+            wb.close()
+
+
+def _check_parts(path: Path) -> None:
+    """Refuse a zip that is not a workbook, or whose parts would unpack to more than 1 GiB."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = zf.infolist()
+    except Exception as exc:  # BadZipFile, NotImplementedError (zip version), OSError, …
+        raise InputError(
+            f"Excel文件已损坏（可能未完整复制或下载）unreadable workbook: {type(exc).__name__}",
+            file=path.name,
+        ) from None
+    if not any(p.filename.startswith("xl/") for p in parts):
+        raise InputError(
+            "压缩文件中没有Excel工作簿（不是.xlsx文件）zip archive is not a workbook",
+            file=path.name,
+        )
+    big = [p for p in parts if p.file_size > MAX_PART_BYTES]
+    if big:
+        raise InputError(
+            f"Excel文件解压后过大（{big[0].filename}：{big[0].file_size // 2**20} MiB）"
+            " workbook part too large",
+            file=path.name,
+        )
+
+
+def _read_worksheet(path: Path, wb: Any, ws: Any) -> Sheet:
+    try:
+        with wb._archive.open(ws._worksheet_path) as src:
+            last = _last_filled_row(src)
+        if last is not None and last >= EXCEL_MAX_ROWS:
+            _raise_full(path, ws.title, last)
+        if last == 0:
+            return Sheet(ws.title, _frame([]))
+        with wb._archive.open(ws._worksheet_path) as src:
+            parser = _parser_class()(
+                src,
+                wb.shared_strings,
+                data_only=True,
+                epoch=wb.epoch,
+                date_formats=wb._date_formats,
+                timedelta_formats=wb._timedelta_formats,
+            )
+            rows = _sheet_rows(path, ws.title, parser, last)
+        return Sheet(ws.title, _frame(rows), parser.uncomputed)
+    except InputError:
+        raise
+    except Exception as exc:  # the XML parser and openpyxl raise many kinds on a damaged sheet
+        raise InputError(
+            f"Excel文件内容损坏 corrupt workbook: {type(exc).__name__}",
+            file=path.name,
+            sheet=ws.title,
+        ) from None
+
+
+def _raise_full(path: Path, sheet: str, row: int) -> None:
+    raise InputError(
+        f"工作表到第{row}行都有内容，已达到Excel的最大行数{EXCEL_MAX_ROWS}：数据可能在导出时被截断，"
+        "或表格末尾有误填的内容 sheet reaches Excel's last row",
+        file=path.name,
+        sheet=sheet,
+        row=row,
+    )
+
+
+def _sheet_rows(path: Path, sheet: str, parser: Any, last: int | None) -> list[list[Any]]:
+    """Rows in sheet order (gaps as empty rows), stopping after the last row holding a value."""
+    rows: list[list[Any]] = []
+    for idx, cells in parser.parse():
+        if last is not None and idx > last:
+            break
+        if idx <= len(rows) or idx > EXCEL_MAX_ROWS:
+            raise InputError(
+                f"工作表的行号重复、顺序错乱或超出范围（第{idx}行）rows out of order",
+                file=path.name,
+                sheet=sheet,
+                row=idx,
+            )
+        if idx > len(rows) + 1:
+            rows.extend([[]] * (idx - 1 - len(rows)))
+        width = max((c["column"] for c in cells), default=0)
+        row: list[Any] = [None] * width
+        for c in cells:
+            row[c["column"] - 1] = c["value"]
+        if width > MAX_COLUMNS:
+            row = _trim_wide(row, None, path, sheet, idx)
+        if idx == EXCEL_MAX_ROWS and any(v is not None for v in row):
+            _raise_full(path, sheet, idx)
+        rows.append(row)
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()  # rows that only carry a format (a height, a style) are not rows of the table
+    return rows
+
+
+@cache
+def _parser_class() -> type:
+    """openpyxl's sheet parser, noting formula cells that have no saved result."""
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class CellParser(WorkSheetParser):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.uncomputed: list[tuple[int, int]] = []
+
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                self.uncomputed.append((cell["row"], cell["column"]))
+            return cell
+
+    return CellParser
+
+
+# The scan below reads the sheet's XML as bytes, without parsing it, to find the last row that
+# holds a value (a <v> result, an inline <is> string, or a formula <f>). Rows after it only carry
+# formatting; a value in Excel's very last row means the sheet was cut at Excel's limit. Only
+# bytes.find/rfind run over the data, so a 1,048,576-row sheet is scanned in about a second.
+_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData[\s>/]")
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+# How Excel, WPS and LibreOffice write a row; counted against all "<row" to catch other forms.
+_NUMBERED_ROW = re.compile(rb'row r="(\d+)"')
+_ANY_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>][^>]*")
+# Ends of <v>…</v>, <is>…</is>, <f>…</f>, <f …/> (any prefix). Text containing them is a value too.
+_VALUE_ENDS = (b"v>", b"is>", b"f>", b"f ", b"f/>")
+_AFTER_NAME = (b" ", b">", b"/", b"\t", b"\n", b"\r")
+_CHUNK = 1 << 22
+
+
+def _last_filled_row(src: IO[bytes]) -> int | None:
+    """The number of the last row holding a value (0: none).
+
+    None when that cannot be known from the bytes alone: rows without numbers, or out of order.
+    """
+    carry = b""
+    started = False
+    last_tag: bytes | None = None  # the last row tag of the windows before
+    last_number = 0
+    filled: int | None = 0
+    while True:
+        chunk = src.read(_CHUNK)
+        if not chunk and not carry:
+            break
+        data = carry + chunk
+        begin = 0
+        if not started:
+            m = _SHEET_DATA.search(data)
+            if not m:
+                carry = data[-4096:] if chunk else b""
+                continue
+            if m.group().endswith(b"/"):
+                return 0  # <sheetData/>
+            started, begin = True, m.end()
+        stop = data.find(b"sheetData", begin)
+        # Up to the last complete tag; a tag cut by the chunk is read whole with the next one.
+        end = data.rfind(b"<", begin, stop) if stop >= 0 else data.rfind(b">") + 1
+        if end <= begin and chunk:
+            carry = data
+            continue
+        numbers = _row_numbers(data, begin, end)
+        if numbers is None:
+            return None
+        if len(numbers):
+            if numbers[0] <= last_number or (np.diff(numbers) <= 0).any():
+                return None
+            last_number = int(numbers[-1])
+        pos = _last_value(data, begin, end)
+        if pos >= 0:
+            tag = _row_tag_before(data, begin, pos) or last_tag
+            m = _ROW_NUMBER.search(tag) if tag else None
+            filled = int(m.group(1)) if m else None
+        last_tag = _row_tag_before(data, begin, end) or last_tag
+        if stop >= 0 or not chunk:
+            break
+        carry = data[end:]
+    return filled
+
+
+def _last_value(data: bytes, begin: int, end: int) -> int:
+    """Where the last value marker in ``data[begin:end]`` is (-1: none); the tail first."""
+    for start in (max(begin, end - 65536), begin):
+        pos = max(data.rfind(tag, start, end) for tag in _VALUE_ENDS)
+        if pos >= 0 or start == begin:
+            return pos
+    return -1
+
+
+def _row_numbers(data: bytes, begin: int, end: int) -> np.ndarray | None:
+    """The numbers of the rows starting in ``data[begin:end]``; None if one has no number."""
+    numbers = _NUMBERED_ROW.findall(data, begin, end)
+    if len(numbers) != data.count(b"<row", begin, end) + data.count(b":row", begin, end):
+        tags = _ANY_ROW.findall(data, begin, end)  # attributes in another order, or a prefix
+        found = [_ROW_NUMBER.search(t) for t in tags]
+        if not all(found):
+            return None
+        numbers = [m.group(1) for m in found if m]
+    return np.array(numbers or [b"0"][:0], dtype=bytes).astype(np.int64)
+
+
+def _row_tag_before(data: bytes, begin: int, pos: int) -> bytes | None:
+    """The last <row …> start tag in ``data[begin:pos]`` (any namespace prefix)."""
+    i = pos
+    while True:
+        i = max(data.rfind(b"<row", begin, i), data.rfind(b":row", begin, i))
+        if i < 0:
+            return None
+        if data[i + 4 : i + 5] in _AFTER_NAME:
+            return data[i : data.find(b">", i) + 1]
+
+
+# ---------------------------------------------------------------- OLE: .xls, or an encrypted file
+
+
+def _read_ole(path: Path) -> list[Sheet]:
+    data = path.read_bytes()
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        raise _encrypted(path)
+    return _read_xls(path)
+
+
+def _encrypted(path: Path) -> InputError:
+    return InputError(
+        "Excel文件设有打开密码（已加密），无法读取：请在Excel中取消密码后另存为.xlsx"
+        " encrypted workbook",
+        file=path.name,
+    )
+
+
+def _read_xls(path: Path) -> list[Sheet]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except Exception as exc:  # xlrd raises many kinds on a bad file
+        if "encrypted" in str(exc).lower():
+            raise _encrypted(path) from None
+        raise InputError(
+            f"无法打开Excel(.xls)文件（文件损坏）unreadable .xls: {type(exc).__name__}",
+            file=path.name,
+        ) from None
+    sheets = []
+    for sh in book.sheets():
+        try:
+            sheets.append(Sheet(sh.name, _frame(_xls_rows(xlrd, book, sh))))
+        except Exception as exc:  # a damaged sheet
+            raise InputError(
+                f"Excel(.xls)文件内容损坏 corrupt .xls: {type(exc).__name__}",
+                file=path.name,
+                sheet=sh.name,
+            ) from None
+    return sheets
+
+
+def _xls_rows(xlrd: Any, book: Any, sh: Any) -> Iterator[list[Any]]:
+    """Cell values as Excel shows them: dates as dates, errors as #DIV/0! etc., not as codes."""
+    special = {xlrd.XL_CELL_ERROR, xlrd.XL_CELL_DATE, xlrd.XL_CELL_BOOLEAN}
+    for i in range(sh.nrows):
+        values, types = sh.row_values(i), sh.row_types(i)
+        if special.isdisjoint(types):
+            yield values
+            continue
+        row = list(values)
+        for j, t in enumerate(types):
+            if t == xlrd.XL_CELL_ERROR:
+                row[j] = xlrd.error_text_from_code.get(row[j], "#ERROR")
+            elif t == xlrd.XL_CELL_BOOLEAN:
+                row[j] = bool(row[j])
+            elif t == xlrd.XL_CELL_DATE:
+                try:
+                    row[j] = xlrd.xldate_as_datetime(row[j], book.datemode)
+                except Exception:  # an impossible serial stays a number; the cleaner refuses it
+                    pass
+        yield row
