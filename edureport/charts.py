@@ -25,12 +25,20 @@ def cjk_font() -> str:
     )
 
 
-def _figure(width: float, height: float):
+def prepare() -> None:
+    """Import matplotlib (Agg) and find the CJK font: the fixed cost of the first chart."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    cjk_font()
+
+
+def _figure(width: float, height: float):
     import matplotlib.pyplot as plt
 
+    prepare()
     plt.rcParams["font.family"] = [cjk_font()]
     plt.rcParams["axes.unicode_minus"] = False
     return plt.subplots(figsize=(width, height), dpi=110)

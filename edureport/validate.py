@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import html
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from edureport import paths
@@ -270,15 +274,45 @@ def get_context() -> AbstractDataContext:
     return open_context()
 
 
+# Optional imports that Great Expectations' import chain pulls in without needing them:
+# jsonschema (through altair) imports rfc3987_syntax, if installed, only to offer an "iri" format
+# checker, and that module builds an Earley parser at import time (~3 s of the ~6 s GX import
+# measured in bench/, see docs/performance.md). Nothing here validates IRIs.
+SKIPPED_IMPORTS = ("rfc3987_syntax",)
+
+
+def import_gx() -> ModuleType:
+    """Import ``great_expectations`` (once per process), the cheap way.
+
+    The modules of :data:`SKIPPED_IMPORTS` are hidden while GX imports (their importers treat
+    them as not installed) and visible again afterwards. Then everything imported so far is
+    moved out of the garbage collector's sight (``gc.freeze``): GX's tens of thousands of
+    long-lived objects are never garbage, yet every full collection, including the one at
+    interpreter exit, would walk them: a kernel that imported GX took ~2 s longer to shut down.
+    """
+    if "great_expectations" in sys.modules:
+        return sys.modules["great_expectations"]
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    hidden = [name for name in SKIPPED_IMPORTS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # "import name" raises ImportError
+    try:
+        import great_expectations as gx
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    gc.freeze()
+    return gx
+
+
 def open_context() -> AbstractDataContext:
     """Open (or create) the file-based GX context under ``expectations/gx``.
 
     Get-or-add only: re-running never rewrites what is committed. Progress bars and analytics
     are off (set in ``great_expectations.yml``; repaired and saved only if missing).
     """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-
+    gx = import_gx()
     context = gx.get_context(mode="file", project_root_dir=str(paths.EXPECTATIONS_DIR))
     _quiet(context)
     _ensure_assets(context)
@@ -327,13 +361,14 @@ def validate(
     tables: Mapping[str, pd.DataFrame],
     conservation: Mapping[str, Mapping[str, int]],
     policy: Policy,
+    suites: Iterable[str] = SUITES,
 ) -> ValidationReport:
-    """Run every suite on the cleaned tables and the derived reconciliation frames."""
+    """Run every suite (or only ``suites``) on the cleaned tables and the derived frames."""
     context = get_context()
     frames = build_frames(tables, conservation)
     parameters = expectation_parameters(policy)
     checks: list[Check] = []
-    for name in SUITES:
+    for name in suites:
         checks.extend(run_suite(context, name, frames[name], parameters))
     return ValidationReport(checks=checks, policy=policy_summary(policy))
 
@@ -370,16 +405,20 @@ def _run_batch(
     parameters: Mapping[str, Any],
     index_columns: list[str],
 ) -> list[Any]:
-    """Results of ``expectations`` on ``frame``; failures carry their offending rows."""
-    batch = (
-        context.data_sources.get(DATASOURCE)
-        .get_asset(name)
-        .get_batch_definition(BATCH_DEFINITION)
-        .get_batch(batch_parameters={"dataframe": frame})
+    """Results of ``expectations`` on ``frame``; failures carry their offending rows.
+
+    One GX validator serves both passes, so GX loads (and hashes) the frame once per suite:
+    ``Batch.validate`` would build a new validator, and fetch the batch again, on every call.
+    """
+    from great_expectations.validator.v1_validator import Validator
+
+    definition = (
+        context.data_sources.get(DATASOURCE).get_asset(name).get_batch_definition(BATCH_DEFINITION)
     )
+    validator = Validator(definition, "BASIC", batch_parameters={"dataframe": frame})
     suite.expectations = expectations  # in memory only: the suite is never saved back
     params = dict(parameters)
-    results = batch.validate(suite, expectation_parameters=params, result_format="BASIC").results
+    results = validator.validate_expectation_suite(suite, params).results
     failed = {
         r.expectation_config.meta["name"]
         for r in results
@@ -391,7 +430,8 @@ def _run_batch(
     result_format: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpected_count": 20}
     if index_columns:
         result_format["unexpected_index_column_names"] = index_columns
-    detailed = batch.validate(suite, expectation_parameters=params, result_format=result_format)
+    validator.result_format = result_format
+    detailed = validator.validate_expectation_suite(suite, params)
     by_name = {r.expectation_config.meta["name"]: r for r in detailed.results}
     return [by_name.get(r.expectation_config.meta["name"], r) for r in results]
 
@@ -449,12 +489,42 @@ def build_frames(
 ) -> dict[str, pd.DataFrame]:
     """The frame each suite runs on: the six ledgers plus three derived frames."""
     ledgers = {name: _ledger_frame(name, tables.get(name)) for name in LEDGERS}
-    return {
-        **ledgers,
+    derived = {
         "aid_control": _derived(aid_control_frame, ledgers["aid"], ledgers["control"]),
         "exchange_rotation": _derived(exchange_rotation_frame, ledgers["exchange"]),
         "conservation": conservation_frame(ledgers, conservation),
     }
+    return {**{name: _categorical(frame) for name, frame in ledgers.items()}, **derived}
+
+
+# Text columns with few distinct values (and never personal data). GX runs them as pandas
+# categoricals: hashing the batch, row conditions (``stage == …``) and in-set checks then work on
+# small integer codes instead of millions of strings (B2 in docs/performance.md). Values, nulls
+# and what the checks report are unchanged.
+CATEGORICAL_COLUMNS = frozenset(
+    "file school stage programme term stage_programme programme_registered_poor gender unit "
+    "employment role kind from_school to_school inst_type result".split()
+)
+
+
+def _categorical(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its :data:`CATEGORICAL_COLUMNS` of text as categoricals (same values)."""
+    columns = [
+        c
+        for c in frame.columns
+        if c in CATEGORICAL_COLUMNS
+        and (pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object)
+        and not isinstance(frame[c].dtype, pd.CategoricalDtype)
+    ]
+    if not columns:
+        return frame
+    frame = frame.copy(deep=False)
+    for c in columns:
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        if len(uniques) and not all(isinstance(u, str) for u in uniques):
+            continue  # mixed cell types: leave as they are, so type checks see them
+        frame[c] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+    return frame
 
 
 def _ledger_frame(name: str, table: pd.DataFrame | None) -> pd.DataFrame:
@@ -478,8 +548,19 @@ def _add_helper_keys(name: str, frame: pd.DataFrame) -> None:
 
 
 def _join_keys(a: pd.Series, b: pd.Series) -> pd.Series:
-    joined = a.astype("string") + "/" + b.astype("string")
-    return joined.astype(object).where(a.notna() & b.notna(), None)
+    """``"a/b"`` per row, null where either part is null, built once per distinct pair."""
+    codes_a, uniques_a = pd.factorize(a, use_na_sentinel=True)
+    codes_b, uniques_b = pd.factorize(b, use_na_sentinel=True)
+    width = max(len(uniques_b), 1)
+    pair = codes_a.astype("int64") * width + codes_b
+    pair[(codes_a < 0) | (codes_b < 0)] = -1
+    pair_codes, pairs = pd.factorize(pair)
+    labels = [None if p < 0 else f"{uniques_a[p // width]}/{uniques_b[p % width]}" for p in pairs]
+    keys = pd.Index([x for x in labels if x is not None], dtype=object).unique()
+    position = {k: i for i, k in enumerate(keys)}
+    lookup = np.array([-1 if x is None else position[x] for x in labels], dtype="int64")
+    codes = lookup[pair_codes] if len(pair_codes) else pair_codes
+    return pd.Series(pd.Categorical.from_codes(codes, categories=keys), index=a.index)
 
 
 def _key(a: str, b: str | bool) -> str:

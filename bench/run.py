@@ -1,0 +1,425 @@
+"""``python -m bench [--quick] [--only B1 B2 B3]``: the benchmarks against their floors.
+
+B1  one county-year end to end: ``edureport run --force`` on the bundled sample, against three
+    one-cell notebooks run by papermill's Python API in one process plus one nbconvert export.
+B2  a province-size aid ledger: read_ledger + clean_ledger + the aid/control suites on a
+    synthetic aid CSV (250k … 2M rows), against pandas ``read_csv(engine="pyarrow")`` of the same
+    file plus one group-by sum over stage and programme.
+B3  many county-years: ``edureport batch`` over 24 synthetic counties with 1 and 2 local
+    workers, and on a Dask LocalCluster of 2 workers.
+
+Every measurement is a fresh subprocess; floors and runs alternate, so both see the same noise.
+Results (medians, every run, ratios, peak memory, the machine) go to ``bench/results.json``
+(sections of benchmarks not run this time are kept), and the tables into
+``docs/performance.md`` between its ``bench:begin``/``bench:end`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import b3, floor_b1, profile_b1, report
+from bench.measure import (
+    BIN,
+    PYTHON,
+    ROOT,
+    Measurement,
+    loadavg,
+    machine,
+    ratio,
+    run_measured,
+    summary,
+)
+
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "performance.md"
+GIB_KIB = 1024 * 1024
+
+GOALS = {
+    "b1_ratio": 1.5,
+    "b2_ratio": 3.0,
+    "b2_peak_gib": 3.0,
+    "b2_flatness": 1.25,
+    "b3_speedup": 1.7,
+    "b3_dask_vs_pool": 1.15,
+}
+IMPORTS = {
+    "papermill (runner)": "import papermill",
+    "nbconvert (runner)": "import nbconvert",
+    "edureport.steps (every kernel)": "from edureport import steps",
+    "great_expectations (validate kernel)": "from edureport import validate; validate.import_gx()",
+    "great_expectations, plain import": "import great_expectations",
+    "matplotlib.pyplot (report kernel)": "import matplotlib.pyplot",
+    "docx (report kernel)": "import docx",
+}
+
+
+def log(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
+
+
+# ---------------------------------------------------------------- B1
+
+
+def bench_b1(
+    work: Path, repeats: int, warmup: bool, profile: bool, proposed: bool
+) -> dict[str, Any]:
+    floor_dir, out, out_proposed = work / "floor", work / "out", work / "out-proposed"
+    floor_b1.write_notebooks(floor_dir)
+    floor_cmd = [PYTHON, "-m", "bench.floor_b1", floor_dir]
+    run_cmd = [BIN / "edureport", "run", "--force", "--out", out]
+    proposed_cmd = [PYTHON, "-m", "bench.prestart", "run", "--force", "--out", out_proposed]
+    floors: list[Measurement] = []
+    runs: list[Measurement] = []
+    prototype: list[Measurement] = []
+    breakdowns: dict[str, list[dict[str, Any]]] = {"run": [], "proposed": []}
+    if warmup:
+        log("B1 warm-up (not counted)")
+        run_measured(floor_cmd).check("B1 floor")
+        run_measured(run_cmd).check("edureport run")
+    for i in range(repeats):
+        log(f"B1 floor {i + 1}/{repeats}")
+        floors.append(run_measured(floor_cmd, sample_tree=True).check("B1 floor"))
+        log(f"B1 edureport run {i + 1}/{repeats}")
+        runs.append(run_measured(run_cmd, sample_tree=True).check("edureport run"))
+        breakdowns["run"].append(profile_b1.notebook_breakdown(_latest_run(out)))
+        line = f"    floor {floors[-1].seconds:.1f} s, run {runs[-1].seconds:.1f} s"
+        if proposed:
+            log(f"B1 proposed pipeline (prototype) {i + 1}/{repeats}")
+            prototype.append(run_measured(proposed_cmd, sample_tree=True).check("prestart"))
+            breakdowns["proposed"].append(profile_b1.notebook_breakdown(_latest_run(out_proposed)))
+            line += f", proposed {prototype[-1].seconds:.1f} s"
+        log(line)
+    floor_s, run_s = summary(m.seconds for m in floors), summary(m.seconds for m in runs)
+    run_dir = _latest_run(out)
+    result: dict[str, Any] = {
+        "what": "edureport run --force on the bundled sample (示例县 2022, with 2021 for 同比)",
+        "floor_what": "3 one-cell notebooks by papermill's Python API in one process "
+        "+ 1 nbconvert HTML export",
+        "floor_s": floor_s,
+        "run_s": run_s,
+        "ratio": ratio(run_s["median"], floor_s["median"]),
+        "floor_steps_s": dict(
+            zip(
+                (*profile_b1.STEPS, "export"),
+                _median_steps([m.json_line()["steps"] for m in floors]).values(),
+                strict=True,
+            )
+        ),
+        "floor_peak_kib": summary(m.maxrss_kib for m in floors)["median"],
+        "floor_tree_peak_kib": summary(m.tree_peak_kib or 0 for m in floors)["median"],
+        "run_peak_kib": summary(m.maxrss_kib for m in runs)["median"],
+        "run_tree_peak_kib": summary(m.tree_peak_kib or 0 for m in runs)["median"],
+        "breakdown": profile_b1.median_breakdown(breakdowns["run"]),
+    }
+    if prototype:
+        proto_s = summary(m.seconds for m in prototype)
+        result["proposed"] = {
+            "what": "bench/prestart.py: the same run with each next kernel started and "
+            "prepared (steps.prepare) while the previous notebook runs, and finished kernels "
+            "shut down in the background (the change proposed for pipeline.py)",
+            "run_s": proto_s,
+            "ratio": ratio(proto_s["median"], floor_s["median"]),
+            "run_peak_kib": summary(m.maxrss_kib for m in prototype)["median"],
+            "run_tree_peak_kib": summary(m.tree_peak_kib or 0 for m in prototype)["median"],
+            "breakdown": profile_b1.median_breakdown(breakdowns["proposed"]),
+        }
+    if profile:
+        result["parts"] = {}
+        for step in profile_b1.STEPS:
+            log(f"B1 profile {step}")
+            m = run_measured([PYTHON, "-m", "bench.profile_b1", step, run_dir])
+            result["parts"][step] = m.check(f"profile {step}").json_line()["parts"]
+        result["imports_s"] = bench_imports(1 if repeats == 1 else 3)
+    return result
+
+
+def bench_imports(repeats: int) -> dict[str, Any]:
+    """Import cost of the heavy modules, each in a fresh interpreter (median)."""
+    found = {}
+    for label, stmt in IMPORTS.items():
+        code = f"import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+        times = []
+        for _ in range(repeats):
+            m = run_measured([PYTHON, "-c", code]).check(label)
+            times.append(float(m.stdout.strip().splitlines()[-1]))
+        found[label] = summary(times)["median"]
+        log(f"import {label}: {found[label]:.2f} s")
+    return found
+
+
+def _latest_run(out: Path) -> Path:
+    runs = sorted((out).glob("*/*/runs/*/run.json"))
+    return runs[-1].parent
+
+
+def _median_steps(steps: list[dict[str, float]]) -> dict[str, float]:
+    return {k: summary(s[k] for s in steps)["median"] for k in steps[0]} if steps else {}
+
+
+# ---------------------------------------------------------------- B2
+
+
+def bench_b2(
+    work: Path, sizes: list[int], repeats: int, timeout: float, cprofile: bool
+) -> dict[str, Any]:
+    from edureport.synthetic import write_large_county_year
+
+    folders = {}
+    generated = {}
+    for n in sizes:
+        folder = work / f"rows-{n}" / "合成县" / "2022"
+        if not folder.is_dir():
+            log(f"B2 writing {n:,} rows")
+            t = time.perf_counter()
+            write_large_county_year(folder, "合成县", 2022, n, seed=7)
+            generated[n] = round(time.perf_counter() - t, 2)
+        folders[n] = folder
+    per_size = []
+    for n in sizes:
+        floors, pipes, errors = [], [], []
+        for i in range(repeats):
+            log(f"B2 {n:,} rows: floor {i + 1}/{repeats}")
+            cmd = [PYTHON, "-m", "bench.b2_worker", "floor", folders[n]]
+            floors.append(run_measured(cmd, timeout=timeout).check("B2 floor").json_line())
+            log(f"B2 {n:,} rows: pipeline {i + 1}/{repeats}")
+            cmd = [PYTHON, "-m", "bench.b2_worker", "pipeline", folders[n]]
+            if cprofile and i == 0:
+                cmd += ["--cprofile", work / f"cprofile-{n}.txt"]
+            m = run_measured(cmd, timeout=timeout)
+            if m.returncode != 0:
+                errors.append(f"exit {m.returncode}: {m.stderr.strip().splitlines()[-1:]}")
+                log(f"    pipeline failed: {errors[-1]}")
+                continue
+            pipes.append(m.json_line())
+            log(f"    floor {floors[-1]['seconds']:.2f} s, pipeline {pipes[-1]['seconds']:.2f} s")
+        per_size.append(_b2_size(n, floors, pipes, errors, generated.get(n)))
+    flat = [s["pipeline_us_per_row"] for s in per_size if s["pipeline_us_per_row"]]
+    return {
+        "what": "read_ledger + clean_ledger (aid, control) + GX suites aid, control, aid_control "
+        "on a synthetic canonical aid CSV; timed work only (imports and GX context apart)",
+        "floor_what": 'pd.read_csv(aid.csv, engine="pyarrow") + groupby([学段, 资助项目]) sum',
+        "sizes": per_size,
+        "flatness": round(max(flat) / min(flat), 2) if len(flat) > 1 else None,
+    }
+
+
+def _b2_size(
+    n: int,
+    floors: list[dict[str, Any]],
+    pipes: list[dict[str, Any]],
+    errors: list[str],
+    generated_s: float | None,
+) -> dict[str, Any]:
+    floor_s = summary(f["seconds"] for f in floors)
+    pipe_s = summary(p["seconds"] for p in pipes)
+    phases = {k: summary(p["phases"][k] for p in pipes)["median"] for k in _keys(pipes, "phases")}
+    fixed = {k: summary(p["fixed"][k] for p in pipes)["median"] for k in _keys(pipes, "fixed")}
+    return {
+        "rows": n,
+        "floor_s": floor_s,
+        "pipeline_s": pipe_s,
+        "ratio": ratio(pipe_s["median"], floor_s["median"]),
+        "pipeline_us_per_row": round(pipe_s["median"] / n * 1e6, 3) if pipes else None,
+        "floor_peak_kib": summary(f["maxrss_kib"] for f in floors)["median"],
+        "pipeline_peak_kib": summary(p["maxrss_kib"] for p in pipes)["median"],
+        "phases_s": phases,
+        "fixed_s": fixed,
+        "checks_failed": sorted({c for p in pipes for c in p["failed"]}),
+        "set_aside_rows": pipes[0]["set_aside_rows"] if pipes else None,
+        "errors": errors,
+        "generate_s": generated_s,
+    }
+
+
+def _keys(items: list[dict[str, Any]], field: str) -> list[str]:
+    return list(items[0][field]) if items else []
+
+
+# ---------------------------------------------------------------- B3
+
+
+def bench_b3(
+    work: Path, n_counties: int, size: tuple[float, float], repeats: int, timeout: float
+) -> dict[str, Any]:
+    if not (ROOT / "edureport" / "batch.py").exists():
+        return {"status": "missing", "note": "edureport/batch.py is not there yet"}
+    data = work / "data"
+    log(f"B3 writing {n_counties} counties")
+    counties = b3.write_counties(data, n_counties, size)
+    kinds: dict[str, Callable[[Path], dict[str, Any]]] = {
+        "pool_1": lambda out: _pool(b3.run_pool(data, out, 1, timeout)),
+        "pool_2": lambda out: _pool(b3.run_pool(data, out, 2, timeout)),
+        "dask_2": lambda out: _dask(b3.run_dask(data, out, 2, timeout)),
+    }
+    found: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
+    for i in range(repeats):
+        for kind, go in kinds.items():
+            out = work / f"out-{kind}"
+            shutil.rmtree(out, ignore_errors=True)
+            log(f"B3 {kind} {i + 1}/{repeats}")
+            found[kind].append(go(out))
+            log(f"    {found[kind][-1]['seconds']:.1f} s")
+            shutil.rmtree(out, ignore_errors=True)
+    medians = {k: summary(r["seconds"] for r in v) for k, v in found.items()}
+    return {
+        "status": "measured",
+        "what": f"edureport batch --force over {n_counties} synthetic county-years "
+        f"(random_targets size {size[0]}–{size[1]}, styles canonical/messy_xlsx/messy_csv)",
+        "counties": n_counties,
+        "aid_rows_total": sum(counties.values()),
+        "seconds": medians,
+        "speedup_2_over_1": ratio(medians["pool_1"]["median"], medians["pool_2"]["median"]),
+        "dask_over_pool": ratio(medians["dask_2"]["median"], medians["pool_2"]["median"]),
+        "worker_peak_kib": {
+            k: summary(r["worker_peak_kib"] for r in v)["median"] for k, v in found.items()
+        },
+        "largest_process_kib": {
+            k: summary(r["maxrss_kib"] for r in v if r["maxrss_kib"])["median"]
+            for k, v in found.items()
+        },
+    }
+
+
+def _pool(m: Measurement) -> dict[str, Any]:
+    return {
+        "seconds": m.seconds,
+        "worker_peak_kib": max(m.subtree_peak_kib.values(), default=0),
+        "maxrss_kib": m.maxrss_kib,
+    }
+
+
+def _dask(found: dict[str, Any]) -> dict[str, Any]:
+    m = found["measurement"]
+    return {"seconds": m.seconds, "worker_peak_kib": found["worker_peak_kib"], "maxrss_kib": None}
+
+
+# ---------------------------------------------------------------- main
+
+
+def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal with its measured value and whether it is met (None: not measured)."""
+    rows = []
+
+    def add(goal: str, value: Any, limit: float, ok: bool | None) -> None:
+        rows.append({"goal": goal, "measured": value, "limit": limit, "met": ok})
+
+    b1 = results.get("B1")
+    if b1:
+        add("B1 run / floor ≤ 1.5", b1["ratio"], GOALS["b1_ratio"], _le(b1["ratio"], 1.5))
+    b2 = results.get("B2")
+    if b2:
+        for s in b2["sizes"]:
+            add(f"B2 {s['rows']:,} rows: pipeline / floor ≤ 3", s["ratio"], 3.0, _le(s["ratio"], 3))
+        biggest = b2["sizes"][-1]
+        peak = biggest["pipeline_peak_kib"]
+        gib = None if peak is None else round(peak / GIB_KIB, 2)
+        add(f"B2 {biggest['rows']:,} rows: peak memory ≤ 3 GiB", gib, 3.0, _le(gib, 3.0))
+        flat = b2["flatness"]
+        add("B2 time per row flat (max/min ≤ 1.25)", flat, 1.25, _le(flat, 1.25))
+    b = results.get("B3")
+    if b and b.get("status") == "measured":
+        sp, dk = b["speedup_2_over_1"], b["dask_over_pool"]
+        add("B3 speed-up of 2 workers over 1 ≥ 1.7", sp, 1.7, None if sp is None else sp >= 1.7)
+        add("B3 Dask LocalCluster / process pool ≤ 1.15", dk, 1.15, _le(dk, 1.15))
+    return rows
+
+
+def _le(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="tiny sizes, one run each (smoke test)")
+    p.add_argument("--only", nargs="+", choices=("B1", "B2", "B3"), default=["B1", "B2", "B3"])
+    p.add_argument("--repeats", type=int, help="B1 runs (default 5; quick 1)")
+    p.add_argument("--b2-sizes", type=lambda s: [int(x) for x in s.split(",")])
+    p.add_argument("--b2-repeats", type=int, help="default 3; quick 1")
+    p.add_argument("--b3-counties", type=int, help="default 24; quick 2")
+    p.add_argument("--b3-repeats", type=int, help="default 3; quick 1")
+    p.add_argument(
+        "--b3-size",
+        type=lambda s: tuple(float(x) for x in s.split(",")),
+        help="county scale range for random_targets (default 0.25,1.0; quick 0.02,0.04)",
+    )
+    p.add_argument("--workdir", type=Path, help="keep generated data here (default: a temp dir)")
+    p.add_argument("--results", type=Path, help=f"default {RESULTS.relative_to(ROOT)}; quick: none")
+    p.add_argument("--doc", type=Path, help=f"default {DOC.relative_to(ROOT)}; quick: none")
+    p.add_argument("--no-profile", action="store_true", help="B1 without the per-part profile")
+    p.add_argument(
+        "--no-proposed", action="store_true", help="B1 without the prototype of the proposal"
+    )
+    p.add_argument("--cprofile", action="store_true", help="B2: cProfile the first pipeline run")
+    p.add_argument("--timeout", type=float, default=3600, help="seconds per measured process")
+    args = p.parse_args(argv)
+    quick = args.quick
+    repeats = args.repeats or (1 if quick else 5)
+    sizes = args.b2_sizes or ([5000] if quick else [250_000, 500_000, 1_000_000, 2_000_000])
+    b2_repeats = args.b2_repeats or (1 if quick else 3)
+    n_counties = args.b3_counties or (2 if quick else 24)
+    b3_repeats = args.b3_repeats or (1 if quick else 3)
+    b3_size = args.b3_size or ((0.02, 0.04) if quick else (0.25, 1.0))
+
+    results_path = args.results or (None if quick else RESULTS)
+    doc = args.doc or (None if quick else DOC)
+    results = _load(results_path) if results_path else {}
+    results["machine"] = machine()
+    results["quick"] = quick
+    results["goals_limits"] = GOALS
+    temp = None if args.workdir else tempfile.mkdtemp(prefix="edureport-bench-")
+    work = args.workdir or Path(temp or ".")
+    try:
+        for name in args.only:
+            started = time.strftime("%Y-%m-%dT%H:%M:%S")
+            load0 = loadavg()
+            (work / name).mkdir(parents=True, exist_ok=True)
+            if name == "B1":
+                section = bench_b1(
+                    work / name, repeats, not quick, not args.no_profile, not args.no_proposed
+                )
+            elif name == "B2":
+                section = bench_b2(work / name, sizes, b2_repeats, args.timeout, args.cprofile)
+            else:
+                section = bench_b3(work / name, n_counties, b3_size, b3_repeats, args.timeout)
+            section["measured"] = {
+                "started": started,
+                "load_before": load0,
+                "load_after": loadavg(),
+            }
+            results[name] = section
+            results["goals"] = goals(results)
+            if results_path:
+                _save(results_path, results)
+            log(f"{name} done")
+    finally:
+        if temp:
+            shutil.rmtree(temp, ignore_errors=True)
+    if doc:
+        report.update_doc(doc, results)
+        log(f"tables → {doc}")
+    for g in results["goals"]:
+        mark = {True: "met", False: "NOT met", None: "n/a"}[g["met"]]
+        log(f"{g['goal']}: {g['measured']} ({mark})")
+    return 0
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save(path: Path, results: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
