@@ -114,14 +114,17 @@ def _b1(b: dict[str, Any]) -> list[str]:
             "shut-down + papermill's own work; kernel shut-down is what papermill spends after "
             "the last cell (kernel_info, interrupt, shutdown request, waiting for the process).",
             "",
-            "| step | floor step | run step | kernel start | code cells | kernel shut-down |",
-            "|---|---|---|---|---|---|",
+            "| step | floor step | run step | kernel start | code cells | kernel shut-down "
+            "| proposed: step |",
+            "|---|---|---|---|---|---|---|",
         ]
+        pbd = (b.get("proposed") or {}).get("breakdown", {}).get("steps", {})
         for name, e in bd.items():
             cells = " + ".join(_s(c) for c in e.get("cells_s", []) if c >= 0.05) or "—"
             out.append(
                 f"| {name} | {_s(fs.get(name))} | {_s(e.get('step_s'))} "
-                f"| {_s(e.get('kernel_start_s'))} | {cells} | {_s(e.get('kernel_shutdown_s'))} |"
+                f"| {_s(e.get('kernel_start_s'))} | {cells} | {_s(e.get('kernel_shutdown_s'))} "
+                f"| {_s(pbd.get(name, {}).get('step_s'))} |"
             )
         total = b.get("breakdown", {}).get("total_run_s")
         out += ["", f"Run record total (`run.json` duration_s): {_s(total)} s.", ""]
@@ -160,6 +163,27 @@ def _b2(b: dict[str, Any]) -> list[str]:
             f"| {_s(ph.get('validate'))} |"
         )
     out += ["", f"Time per row, largest / smallest over the sizes: {_s(b.get('flatness'))}.", ""]
+    protos = [s for s in b["sizes"] if s.get("proposed")]
+    if protos:
+        out += [
+            f"With the proposal for `readers._read_csv_grid` ({b.get('proposed_what')}):",
+            "",
+            "| rows | pipeline s | ratio | µs/row | peak MiB | read_ledger | clean_ledger |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for s in protos:
+            pr, ph = s["proposed"], s["proposed"].get("phases_s", {})
+            out.append(
+                f"| {s['rows']:,} | {_spread(pr['seconds'])} | **{_s(pr['ratio'])}** "
+                f"| {_s(pr['us_per_row'])} | {_mib(pr['peak_kib'])} "
+                f"| {_s(ph.get('read_ledger'))} | {_s(ph.get('clean_ledger'))} |"
+            )
+        out += [
+            "",
+            f"Time per row with the proposal, largest / smallest: "
+            f"{_s(b.get('flatness_proposed'))}.",
+            "",
+        ]
     fixed = b["sizes"][0].get("fixed_s") if b["sizes"] else None
     if fixed:
         out += [
