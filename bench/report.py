@@ -166,7 +166,7 @@ def _b2(b: dict[str, Any]) -> list[str]:
     protos = [s for s in b["sizes"] if s.get("proposed")]
     if protos:
         out += [
-            f"With the proposal for `readers._read_csv_grid` ({b.get('proposed_what')}):",
+            f"With proposal 2 patched in ({b.get('proposed_what')}):",
             "",
             "| rows | pipeline s | ratio | µs/row | peak MiB | read_ledger | clean_ledger |",
             "|---|---|---|---|---|---|---|",
@@ -224,4 +224,7 @@ def _b3(b: dict[str, Any]) -> list[str]:
         f"Dask / process pool: **{_s(b['dask_over_pool'])}**.",
         "",
     ]
+    if b.get("errors"):
+        out += ["Failed batches (each tried once more, not counted):", ""]
+        out += [f"- {e}" for e in b["errors"]] + [""]
     return out

@@ -232,8 +232,8 @@ def bench_b2(
         "flatness_proposed": (
             round(max(flat_proposed) / min(flat_proposed), 2) if len(flat_proposed) > 1 else None
         ),
-        "proposed_what": "bench/b2_worker.py proposed: the pipeline with proposal 2 "
-        "(readers._read_csv_grid gives pandas bytes, not a StringIO) patched in",
+        "proposed_what": "`bench/b2_worker.py proposed`: `readers._read_csv_grid` gives pandas "
+        "bytes, not a `StringIO`",
     }
 
 
@@ -286,12 +286,21 @@ def bench_b3(
         "dask_2": lambda out: _dask(b3.run_dask(data, out, 2, timeout)),
     }
     found: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
+    errors: list[str] = []
     for i in range(repeats):
         for kind, go in kinds.items():
             out = work / f"out-{kind}"
-            shutil.rmtree(out, ignore_errors=True)
             log(f"B3 {kind} {i + 1}/{repeats}")
-            found[kind].append(go(out))
+            for attempt in (1, 2):  # a failed batch is recorded, then tried once more
+                shutil.rmtree(out, ignore_errors=True)
+                try:
+                    found[kind].append(go(out))
+                    break
+                except RuntimeError as exc:
+                    errors.append(f"{kind} run {i + 1}: {_failure(str(exc))}")
+                    log(f"    failed (attempt {attempt}): {errors[-1]}")
+                    if attempt == 2:
+                        raise
             log(f"    {found[kind][-1]['seconds']:.1f} s")
             shutil.rmtree(out, ignore_errors=True)
     medians = {k: summary(r["seconds"] for r in v) for k, v in found.items()}
@@ -311,7 +320,15 @@ def bench_b3(
             k: summary(r["maxrss_kib"] for r in v if r["maxrss_kib"])["median"]
             for k, v in found.items()
         },
+        "errors": errors,
     }
+
+
+def _failure(message: str) -> str:
+    """The lines of a failed batch's output that say what failed (for the record)."""
+    lines = [ln.strip() for ln in message.splitlines()]
+    said = [ln for ln in lines if "internal_error" in ln or "Error" in ln or "错误" in ln]
+    return " | ".join(dict.fromkeys(said or lines[:1]))[:600]
 
 
 def _pool(m: Measurement) -> dict[str, Any]:
