@@ -160,17 +160,23 @@ def _utf8_line_in_gbk(data: bytes) -> int | None:
 
 
 def _read_csv_grid(path: Path) -> pd.DataFrame:
+    data = path.read_bytes()
+    fast = _read_utf8_table(data)
+    if fast is not None:
+        return fast
     content = decode_csv(path)
     if "\x00" in content:
         raise InputError("文件含有二进制内容，不是文本CSV binary content in CSV", file=path.name)
     if not content.strip():
         raise InputError("文件中没有内容 no content", file=path.name)
-    head = _csv_rows(path, itertools.islice(_csv_reader(content, strict=False), 50))
+    head = _csv_rows(path, itertools.islice(_csv_reader(content, strict=False), HEAD_ROWS))
     width = max((len(r) for r in head), default=1)
     if width <= MAX_COLUMNS:
-        try:  # the fast reader, as wide as the widest of the first lines
+        try:  # the C reader, as wide as the widest of the first lines; given bytes, not a
+            # StringIO, which pandas re-encodes through a buffer it copies on every read
             return pd.read_csv(
-                io.StringIO(content),
+                io.BytesIO(content.encode("utf-8")),
+                encoding="utf-8",
                 header=None,
                 names=range(width),
                 dtype=str,
@@ -187,6 +193,85 @@ def _read_csv_grid(path: Path) -> pd.DataFrame:
         if "引号不配对" in exc.detail:
             raise
     return _frame(_csv_rows(path, _csv_reader(content, strict=False)))
+
+
+HEAD_ROWS = 50  # the first lines, whose widest sets the width of the table
+_BOM = b"\xef\xbb\xbf"
+# What ``str.strip()`` removes among ASCII bytes (str.isspace), for a quick "anything here?".
+_ASCII_SPACE = bytes(b for b in range(128) if chr(b).isspace())
+
+
+def _read_utf8_table(data: bytes) -> pd.DataFrame | None:
+    """The common case fast: a rectangular UTF-8 CSV, parsed by Arrow's multithreaded reader.
+
+    Returns the same grid as the careful path (``str`` columns, empty cells as "", blank lines
+    kept as rows), or None whenever that path must decide: not UTF-8, NUL bytes, no text,
+    quotes (Arrow reads a quote left open to the end of the file without a word), lines ended
+    by a lone CR, rows of different widths or any other parse error.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    if b"\x00" in body or b'"' in body or (b"\r" in body and _lone_cr(body)):
+        return None  # NUL, quotes, or a line ended by CR alone: the careful path decides
+    if not _has_text(body):
+        return None
+    try:
+        pa.array([body], pa.binary()).cast(pa.string())  # validates UTF-8 without decoding
+    except pa.ArrowInvalid:
+        return None
+    width = _head_width(body)
+    if width is None:
+        return None
+    names = [str(j) for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    str_dtype = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+    return pd.DataFrame({j: pd.Series(table.column(j), dtype=str_dtype) for j in range(width)})
+
+
+def _lone_cr(body: bytes) -> bool:
+    return body.count(b"\r") != body.count(b"\r\n")
+
+
+_NOT_ASCII_SPACE = re.compile(b"[^" + re.escape(_ASCII_SPACE) + b"]")
+
+
+def _has_text(body: bytes) -> bool:
+    """Whether a UTF-8 file holds anything but white space (``str.strip()`` on its text)."""
+    first = _NOT_ASCII_SPACE.search(body)
+    if first is None:
+        return False
+    if body[first.start()] < 0x80:
+        return True
+    rest = body[first.start() :]
+    piece = rest[:65536].decode("utf-8", errors="ignore")
+    return bool(piece.strip()) or bool(rest.decode("utf-8", errors="ignore").strip())
+
+
+def _head_width(body: bytes) -> int | None:
+    """Width of the widest of the first lines, or None if one is wider than MAX_COLUMNS."""
+    head = body[: 1 << 20]
+    if len(head) < len(body):
+        head = head[: head.rfind(b"\n") + 1]  # whole lines (and whole characters) only
+    rows = itertools.islice(_csv_reader(head.decode("utf-8"), strict=False), HEAD_ROWS)
+    try:
+        width = max((len(r) for r in rows), default=0)
+    except csv.Error:
+        return None
+    return width if 0 < width <= MAX_COLUMNS else None
 
 
 def _csv_reader(content: str, strict: bool) -> Iterator[list[str]]:
