@@ -184,6 +184,13 @@ def _normalisers(ledger: str, units: dict[str, str | None]) -> dict[str, Normali
     return table[ledger]
 
 
+# Bulk shortcuts for the columns with a value per person (the same normaliser in every ledger
+# that has them); values they do not handle go through the normaliser above, one by one.
+_FAST: dict[str, nz.Fast] = {
+    "name": partial(nz.plain_texts, max_chars=MAX_CELL_CHARS),
+    "id_number": nz.id_numbers,
+}
+
 _IN_YEAR = {
     "aid": "paid_on",
     "exchange": "start_on",
@@ -245,6 +252,7 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
     labels = {c: names[0] for c, names in spec(raw.ledger).columns.items()}
     n = len(raw.frame)
     values: dict[str, np.ndarray] = {}
+    keys: dict[str, np.ndarray] = {}  # each column's cleaned values as integer codes
     problems: dict[int, tuple[str, list[str]]] = {}  # position -> (first column, reasons)
 
     def flag(positions: Any, column: str, reason: str) -> None:
@@ -255,19 +263,21 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
     for column, fn in _normalisers(raw.ledger, raw.units).items():
         checked = _catching(_with_rules(raw.ledger, column, fn, year))
         cells = raw.frame[column] if column in raw.frame else pd.Series([None] * n, dtype=object)
-        out = nz.per_unique(cells, checked)
-        bad = np.fromiter((isinstance(v, _Bad) for v in out), dtype=bool, count=n)
-        for pos in bad.nonzero()[0]:
-            flag([pos], column, out[pos].reason)
-        out[bad] = None
-        values[column] = out
+        table, codes = nz.per_unique_coded(cells, checked, _FAST.get(column))
+        is_bad = np.fromiter((isinstance(v, _Bad) for v in table), dtype=bool, count=len(table))
+        if is_bad.any():
+            for pos in is_bad[codes].nonzero()[0]:
+                flag([pos], column, table[codes[pos]].reason)
+            table[is_bad] = None
+        values[column] = nz.expand(table, codes, _DTYPES.get(column, "str"))
+        keys[column] = pd.factorize(table)[0][codes]  # equal cleaned values, equal keys
     frame = pd.DataFrame(values)
-    frame["row"] = raw.frame["row"].to_numpy()
+    frame["row"] = keys["row"] = raw.frame["row"].to_numpy()
     if raw.ledger in ("aid", "control"):
         _flag_pairs(frame, flag)
     clean = np.ones(n, dtype=bool)
     clean[list(problems)] = False
-    _flag_repeats(raw.ledger, frame, clean, flag)
+    _flag_repeats(raw.ledger, pd.DataFrame(keys), clean, flag)
     clean[list(problems)] = False
 
     personal = any(c in spec(raw.ledger).columns for c in PERSONAL)
@@ -322,7 +332,10 @@ def _flag_pairs(frame: pd.DataFrame, flag: Callable[..., None]) -> None:
 def _flag_repeats(
     ledger: str, frame: pd.DataFrame, clean: np.ndarray, flag: Callable[..., None]
 ) -> None:
-    """Set aside exact duplicates, then repeated entries (the first occurrence stays)."""
+    """Set aside exact duplicates, then repeated entries (the first occurrence stays).
+
+    ``frame`` holds a code per cleaned value (equal values, equal codes) and the row numbers.
+    """
     cols = [c for c in frame.columns if c != "row"]
     good = frame[clean]
     dup = _repeats(good, cols)
@@ -354,27 +367,29 @@ _DATE_COLUMNS = (
 )
 
 
+# The cleaned columns' dtypes (text columns are ``str``). Whole numbers are nullable while bad
+# cells are still in the table; the rows kept have none, and _finish makes them int64.
+_DTYPES = {
+    **dict.fromkeys(_DATE_COLUMNS, "datetime64[ns]"),
+    "amount": "Int64",
+    "person_times": "Int64",
+    "training_hours": "float64",
+    "registered_poor": "boolean",
+}
+
+
 def _finish(raw: RawLedger, frame: pd.DataFrame) -> pd.DataFrame:
     """Pseudonymise people, drop personal columns, set dtypes and provenance."""
     if "id_number" in frame:
-        frame.insert(0, "person", pseudonyms("id", frame["id_number"]))
+        frame.insert(0, "person", pseudonyms("id", frame["id_number"]).set_axis(frame.index))
     elif "name" in frame:
-        frame.insert(0, "person", pseudonyms(raw.ledger, frame["name"]))
+        frame.insert(0, "person", pseudonyms(raw.ledger, frame["name"]).set_axis(frame.index))
     frame = frame.drop(columns=[c for c in PERSONAL if c in frame])
     if "amount" in frame:
         frame = frame.rename(columns={"amount": "amount_fen"})
-        frame["amount_fen"] = frame["amount_fen"].astype("int64")
-    for col in frame.columns:
-        if col in _DATE_COLUMNS:
-            frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
-        elif col == "person_times":
+    for col in ("amount_fen", "person_times"):
+        if col in frame:
             frame[col] = frame[col].astype("int64")
-        elif col == "training_hours":
-            frame[col] = frame[col].astype("float64")
-        elif col == "registered_poor":
-            frame[col] = frame[col].astype("boolean")
-        elif col not in ("row", "amount_fen"):
-            frame[col] = frame[col].astype("str")
     frame.insert(0, "file", raw.file)
     frame["row"] = frame["row"].astype("int64")
     front = ["file", "row"]

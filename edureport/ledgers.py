@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .normalize import is_blank, match_key, per_unique, split_header, synonyms, text
+from .normalize import is_blank, match_key, per_unique, plain, split_header, synonyms, text
 from .readers import Sheet, read_sheets
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -174,9 +175,8 @@ def _pick_sheet(name: str, path: Path, sheets: list[Sheet]) -> RawLedger:
     for k in ("blank", "total", "repeated_header"):
         non_data[k] = int((kind == k).sum())
     data = body[kind == "data"]
-    frame = pd.DataFrame(
-        {c: data.iloc[:, j].to_numpy(dtype=object) for c, j in h.mapping.items()}, dtype=object
-    )
+    # Columns keep the reader's dtype: Arrow text from a CSV stays Arrow (no str object per cell).
+    frame = pd.DataFrame({c: data.iloc[:, j].reset_index(drop=True) for c, j in h.mapping.items()})
     for c in s.columns:
         if c not in frame.columns:
             frame[c] = None
@@ -271,9 +271,14 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
     for j in range(body.shape[1]):
         col = body.iloc[:, j]
         blank &= (col.isna() | col.astype(str).str.strip().eq("")).to_numpy()
+    # Plain cells (text() leaves them alone: most cells, e.g. every 序号) are tested in bulk;
+    # match_key/text run only on the others.
+    marker_chars = f"[{re.escape(''.join(sorted({ch for m in markers for ch in m})))}]"
     total = np.zeros(n, dtype=bool)
     for j in range(min(4, body.shape[1])):
-        total |= per_unique(body.iloc[:, j], lambda v: match_key(v) in markers).astype(bool)
+        col = body.iloc[:, j]
+        maybe = _not_plain(col, col.str.contains(marker_chars, case=False) if _arrow(col) else None)
+        total[maybe] |= per_unique(col[maybe], lambda v: match_key(v) in markers).astype(bool)
     header_text = [text(c) for c in header]
     same = np.full(n, sum(1 for t in header_text if t) >= 2)
     for j in range(body.shape[1]):  # narrow the candidates column by column
@@ -281,7 +286,10 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
         if not idx.size:
             break
         want = header_text[j] if j < len(header_text) else ""
-        same[idx] = per_unique(body.iloc[idx, j], lambda v, w=want: text(v) == w).astype(bool)
+        col = body.iloc[idx, j]
+        maybe = _not_plain(col, col.eq(want) if _arrow(col) else None)
+        same[idx] = False
+        same[idx[maybe]] = per_unique(col[maybe], lambda v, w=want: text(v) == w).astype(bool)
     for i in _header_like(s, body, h, header):
         if same[i] or blank[i] or total[i]:
             continue
@@ -306,6 +314,18 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
     kinds[total] = "total"
     kinds[blank] = "blank"
     return kinds
+
+
+def _arrow(col: pd.Series) -> bool:
+    return isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"
+
+
+def _not_plain(col: pd.Series, plain_hit: pd.Series | None) -> np.ndarray:
+    """Cells that need the per-value test: all, unless the column is Arrow text; then those
+    not plain (see :func:`normalize.plain`) and the plain ones ``plain_hit`` marks."""
+    if plain_hit is None:
+        return np.ones(len(col), dtype=bool)
+    return ~plain(col) | np.asarray(plain_hit.fillna(False), dtype=bool)
 
 
 def _header_like(s: LedgerSpec, body: pd.DataFrame, h: _Header, header: list[Any]) -> np.ndarray:
