@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -273,11 +272,11 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
         blank &= (col.isna() | col.astype(str).str.strip().eq("")).to_numpy()
     # Plain cells (text() leaves them alone: most cells, e.g. every 序号) are tested in bulk;
     # match_key/text run only on the others.
-    marker_chars = f"[{re.escape(''.join(sorted({ch for m in markers for ch in m})))}]"
+    marker_chars = "".join(sorted({ch for m in markers for ch in m}))
     total = np.zeros(n, dtype=bool)
     for j in range(min(4, body.shape[1])):
         col = body.iloc[:, j]
-        maybe = _not_plain(col, col.str.contains(marker_chars, case=False) if _arrow(col) else None)
+        maybe = ~plain(col, without=marker_chars)
         total[maybe] |= per_unique(col[maybe], lambda v: match_key(v) in markers).astype(bool)
     header_text = [text(c) for c in header]
     same = np.full(n, sum(1 for t in header_text if t) >= 2)
@@ -287,7 +286,7 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
             break
         want = header_text[j] if j < len(header_text) else ""
         col = body.iloc[idx, j]
-        maybe = _not_plain(col, col.eq(want) if _arrow(col) else None)
+        maybe = ~plain(col) | col.eq(want).fillna(False).to_numpy(dtype=bool)
         same[idx] = False
         same[idx[maybe]] = per_unique(col[maybe], lambda v, w=want: text(v) == w).astype(bool)
     for i in _header_like(s, body, h, header):
@@ -314,18 +313,6 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
     kinds[total] = "total"
     kinds[blank] = "blank"
     return kinds
-
-
-def _arrow(col: pd.Series) -> bool:
-    return isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"
-
-
-def _not_plain(col: pd.Series, plain_hit: pd.Series | None) -> np.ndarray:
-    """Cells that need the per-value test: all, unless the column is Arrow text; then those
-    not plain (see :func:`normalize.plain`) and the plain ones ``plain_hit`` marks."""
-    if plain_hit is None:
-        return np.ones(len(col), dtype=bool)
-    return ~plain(col) | np.asarray(plain_hit.fillna(False), dtype=bool)
 
 
 def _header_like(s: LedgerSpec, body: pd.DataFrame, h: _Header, header: list[Any]) -> np.ndarray:

@@ -81,17 +81,36 @@ def expand(table: np.ndarray, codes: np.ndarray, dtype: Any) -> pd.Series:
 
 # Characters that ``text`` leaves alone (NFKC-stable, not white space): printable ASCII, the
 # middle dot of minority names and the CJK ideographs of ledgers (the Basic block, extension A).
-_PLAIN = re.compile("[!-~\u00b7\u3400-\u4dbf\u4e00-\u9fff]+")
+_PLAIN_RANGES = ((0x21, 0x7E), (0xB7, 0xB7), (0x3400, 0x4DBF), (0x4E00, 0x9FFF))
 
 
-def plain(values: pd.Series) -> np.ndarray:
+@cache
+def _plain_pattern(without: str = "") -> str:
+    """A regex matching plain text with none of the characters ``without`` (in either case)."""
+    gone = sorted({ord(c) for ch in without for c in (ch, ch.lower(), ch.upper())})
+    parts = []
+    for first, last in _PLAIN_RANGES:
+        for cut in (g for g in gone if first <= g <= last):
+            if first < cut:
+                parts.append((first, cut - 1))
+            first = cut + 1
+        if first <= last:
+            parts.append((first, last))
+    esc = lambda c: re.escape(chr(c))  # noqa: E731
+    ranges = "".join(esc(a) + (f"-{esc(b)}" if b > a else "") for a, b in parts)
+    return f"[{ranges}]+"
+
+
+def plain(values: pd.Series, without: str = "") -> np.ndarray:
     """Which values are text that :func:`text` returns unchanged, tested in bulk.
 
-    Only for Arrow-backed text (what the CSV reader gives); other columns get all False.
+    With ``without``, only the plain values holding none of those characters count (a
+    plain value's :func:`match_key` can only hold characters it holds). Only for Arrow-backed
+    text (what the CSV reader gives); other columns get all False.
     """
     if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
         return np.zeros(len(values), dtype=bool)
-    return np.array(values.str.fullmatch(_PLAIN.pattern).fillna(False), dtype=bool)
+    return np.array(values.str.fullmatch(_plain_pattern(without)).fillna(False), dtype=bool)
 
 
 def plain_texts(values: pd.Series, max_chars: int) -> tuple[np.ndarray, np.ndarray]:

@@ -217,11 +217,7 @@ def _read_utf8_table(data: bytes) -> pd.DataFrame | None:
         return None  # NUL, quotes, or a line ended by CR alone: the careful path decides
     if not _has_text(body):
         return None
-    try:
-        pa.array([body], pa.binary()).cast(pa.string())  # validates UTF-8 without decoding
-    except pa.ArrowInvalid:
-        return None
-    width = _head_width(body)
+    width = _head_width(body)  # Arrow checks the rest is UTF-8 (ArrowInvalid if not)
     if width is None:
         return None
     names = [str(j) for j in range(width)]
@@ -266,10 +262,10 @@ def _head_width(body: bytes) -> int | None:
     head = body[: 1 << 20]
     if len(head) < len(body):
         head = head[: head.rfind(b"\n") + 1]  # whole lines (and whole characters) only
-    rows = itertools.islice(_csv_reader(head.decode("utf-8"), strict=False), HEAD_ROWS)
     try:
+        rows = itertools.islice(_csv_reader(head.decode("utf-8"), strict=False), HEAD_ROWS)
         width = max((len(r) for r in rows), default=0)
-    except csv.Error:
+    except (UnicodeDecodeError, csv.Error):
         return None
     return width if 0 < width <= MAX_COLUMNS else None
 
