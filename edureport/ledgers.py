@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .normalize import is_blank, match_key, per_unique, plain, split_header, synonyms, text
+from .normalize import is_blank, match_key, may_equal, per_unique, split_header, synonyms, text
 from .readers import Sheet, read_sheets
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -267,16 +267,18 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
     markers = {match_key(m) for m in synonyms()["total_markers"]}
     n = len(body)
     blank = np.ones(n, dtype=bool)
-    for j in range(body.shape[1]):
-        col = body.iloc[:, j]
-        blank &= (col.isna() | col.astype(str).str.strip().eq("")).to_numpy()
+    for j in range(body.shape[1]):  # narrowed column by column, as for ``same`` below
+        idx = np.flatnonzero(blank)
+        if not idx.size:
+            break
+        col = body.iloc[idx, j]
+        blank[idx] = (col.isna() | col.astype(str).str.strip().eq("")).to_numpy()
     # Plain cells (text() leaves them alone: most cells, e.g. every 序号) are tested in bulk;
     # match_key/text run only on the others.
-    marker_chars = "".join(sorted({ch for m in markers for ch in m}))
     total = np.zeros(n, dtype=bool)
     for j in range(min(4, body.shape[1])):
         col = body.iloc[:, j]
-        maybe = ~plain(col, without=marker_chars)
+        maybe = may_equal(col, markers)
         total[maybe] |= per_unique(col[maybe], lambda v: match_key(v) in markers).astype(bool)
     header_text = [text(c) for c in header]
     same = np.full(n, sum(1 for t in header_text if t) >= 2)
@@ -286,7 +288,7 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
             break
         want = header_text[j] if j < len(header_text) else ""
         col = body.iloc[idx, j]
-        maybe = ~plain(col) | col.eq(want).fillna(False).to_numpy(dtype=bool)
+        maybe = may_equal(col, [want])
         same[idx] = False
         same[idx[maybe]] = per_unique(col[maybe], lambda v, w=want: text(v) == w).astype(bool)
     for i in _header_like(s, body, h, header):

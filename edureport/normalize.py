@@ -9,7 +9,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -108,9 +108,32 @@ def plain(values: pd.Series, without: str = "") -> np.ndarray:
     plain value's :func:`match_key` can only hold characters it holds). Only for Arrow-backed
     text (what the CSV reader gives); other columns get all False.
     """
-    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+    if not _arrow_text(values):
         return np.zeros(len(values), dtype=bool)
     return np.array(values.str.fullmatch(_plain_pattern(without)).fillna(False), dtype=bool)
+
+
+def _arrow_text(values: pd.Series) -> bool:
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
+def may_equal(values: pd.Series, targets: Collection[str]) -> np.ndarray:
+    """Which cells' :func:`text` (or :func:`match_key`) might equal one of ``targets``.
+
+    A superset, found in bulk for Arrow-backed text (other columns: every cell): a plain
+    cell (see :func:`plain`) can only match if it holds a target's characters, and an ASCII
+    cell's text is ASCII, so it cannot match targets that all have other characters.
+    """
+    if not _arrow_text(values):
+        return np.ones(len(values), dtype=bool)
+    chars = "".join(sorted({ch for t in targets for ch in t}))
+    if not all(t and not t.isascii() for t in targets):
+        return ~plain(values, without=chars)
+    maybe = ~np.asarray(values.str.isascii().fillna(False), dtype=bool)
+    if maybe.any():  # the rest is tested once per distinct value (-1, a blank cell: maybe)
+        codes, uniques = pd.factorize(values[maybe])
+        maybe[maybe] = np.append(~plain(pd.Series(uniques), without=chars), True)[codes]
+    return maybe
 
 
 def plain_texts(values: pd.Series, max_chars: int) -> tuple[np.ndarray, np.ndarray]:
