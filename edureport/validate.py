@@ -32,6 +32,7 @@ import pandas as pd
 
 from edureport import paths
 from edureport.errors import ValidationFailed
+from edureport.imports import SKIPPED_IMPORTS, import_lean  # noqa: F401  (re-exported)
 from edureport.policy import Policy
 
 if TYPE_CHECKING:
@@ -274,18 +275,12 @@ def get_context() -> AbstractDataContext:
     return open_context()
 
 
-# Optional imports that Great Expectations' import chain pulls in without needing them:
-# jsonschema (through altair) imports rfc3987_syntax, if installed, only to offer an "iri" format
-# checker, and that module builds an Earley parser at import time (a fresh GX import measured
-# 5.5 s with it, 3.7 s without: docs/performance.md). Nothing here validates IRIs.
-SKIPPED_IMPORTS = ("rfc3987_syntax",)
-
-
 def import_gx() -> ModuleType:
     """Import ``great_expectations`` (once per process), the cheap way.
 
-    The modules of :data:`SKIPPED_IMPORTS` are hidden while GX imports (their importers treat
-    them as not installed) and visible again afterwards. Then everything imported so far is
+    The modules of :data:`SKIPPED_IMPORTS` are hidden while GX imports (see
+    :mod:`edureport.imports`: jsonschema, through altair, would build an IRI parser; a fresh GX
+    import measured 5.5 s with it, 3.7 s without). Then everything imported so far is
     moved out of the garbage collector's sight (``gc.freeze``): GX's tens of thousands of
     long-lived objects are never garbage, yet every full collection, including the one at
     interpreter exit, would walk them: a kernel that imported GX took ~2 s longer to shut down.
@@ -293,15 +288,7 @@ def import_gx() -> ModuleType:
     if "great_expectations" in sys.modules:
         return sys.modules["great_expectations"]
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    hidden = [name for name in SKIPPED_IMPORTS if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]  # "import name" raises ImportError
-    try:
-        import great_expectations as gx
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
+    gx = import_lean("great_expectations")
     gc.freeze()
     return gx
 
