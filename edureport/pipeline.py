@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import secrets
 import shutil
 import socket
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from . import errors
@@ -40,6 +44,7 @@ from .errors import (
     LockedError,
     status_of,
 )
+from .imports import import_lean
 from .paths import NOTEBOOKS_DIR, county_year_dir, published_dir
 from .provenance import code_fingerprint, code_version, package_versions
 from .steps import check_parameters, sha256
@@ -66,6 +71,13 @@ PUBLISHED = (
 STATE = "published.json"  # in the published folder: fingerprint, run id and time of the publish
 JOURNAL = ".publishing.json"  # present only while a publish is under way
 LOCK = ".lock"
+# How every notebook kernel is started. The kernel's own log is not ours to show: its start-up
+# notices, and at shutdown (jupyter_client interrupts before it shuts down) "KeyboardInterrupt
+# caught in kernel" or, when a run is stopped mid-cell, a traceback of a reply to a closed
+# socket. Errors in cells reach us through the notebook, a dead kernel as an error. History in
+# memory, as nbclient sets it for the kernels it starts (no shared SQLite file).
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:")
+START_TIMEOUT = 120  # seconds for a kernel to start and, when started ahead, to prepare
 # Errors raised inside a notebook that are the project's own, by exception class name.
 _OWN_ERRORS: dict[str, type[EdureportError]] = {
     cls.__name__: cls
@@ -290,21 +302,35 @@ def _steps(
 ) -> RunResult:
     total = len(NOTEBOOKS) + 1
     record["notebooks"] = []
-    for i, (name, label) in enumerate(NOTEBOOKS, start=1):
+    with _Kernels(Path(options.notebooks_dir)) as kernels:
+        for i, (name, label) in enumerate(NOTEBOOKS, start=1):
+            t0 = time.perf_counter()
+            say(f"[{i}/{total}] {label} …")
+            if i == 1:  # the first kernel starts and prepares while the runner imports papermill
+                kernels.start_ahead(name)
+                import_lean("papermill")  # before anything imports nbformat (imports.py)
+            record["notebooks"].append(f"notebooks/{name}.ipynb")
+            km = kernels.take(name)
+            if i < len(NOTEBOOKS):  # the next notebook's kernel starts while this one runs
+                kernels.start_ahead(NOTEBOOKS[i][0])
+            done = False
+            try:
+                _execute(name, run_dir, params, options, km)
+                done = True
+            finally:  # shut down off the critical path; killed at once if the step failed
+                kernels.release(km, graceful=done)
+            record["steps"][name] = round(time.perf_counter() - t0, 2)
+            _write_json(run_dir / "run.json", record)
+            say(f"      {record['steps'][name]:.1f} s")
         t0 = time.perf_counter()
-        say(f"[{i}/{total}] {label} …")
-        record["notebooks"].append(f"notebooks/{name}.ipynb")
-        _execute(name, run_dir, params, options)
-        record["steps"][name] = round(time.perf_counter() - t0, 2)
-        _write_json(run_dir / "run.json", record)
-        say(f"      {record['steps'][name]:.1f} s")
-    t0 = time.perf_counter()
-    say(f"[{total}/{total}] 导出HTML export …")
-    from .render import export_html
+        say(f"[{total}/{total}] 导出HTML export …")
+        from .render import export_html
 
-    meta = read_json(run_dir / "report_meta.json")
-    export_html(run_dir / "notebooks" / "3_report.ipynb", run_dir / "report.html", meta["title"])
-    record["steps"]["export"] = round(time.perf_counter() - t0, 2)
+        meta = read_json(run_dir / "report_meta.json")
+        export_html(
+            run_dir / "notebooks" / "3_report.ipynb", run_dir / "report.html", meta["title"]
+        )
+        record["steps"]["export"] = round(time.perf_counter() - t0, 2)
     record["warnings"] = meta.get("warnings", [])
     validation = read_json(run_dir / "validation.json")
     record["validation"] = validation.get("summary", {})
@@ -313,8 +339,196 @@ def _steps(
     return RunResult(run_dir, run_dir.parent.parent / "report.html", True, EXIT_OK)
 
 
-def _execute(name: str, run_dir: Path, params: dict[str, object], options: RunOptions) -> None:
-    import papermill as pm
+class _Kernel:
+    """One notebook kernel: its manager, and the silent ``steps.prepare`` request sent to it."""
+
+    def __init__(self, km: Any) -> None:
+        self.km = km
+        self.clients: list[Any] = []  # every client made for it (nbclient's too), to close
+        self.prepare: tuple[Any, str] | None = None  # (client, msg_id) while it prepares
+
+
+class _Kernels:
+    """The kernels of one run's notebooks, each started one notebook ahead of its turn.
+
+    While a notebook runs, the next one's kernel starts and is sent
+    ``from edureport import steps; steps.prepare(<notebook>)`` (its libraries, the GX context)
+    as a *silent* request: no output, no execution count, nothing in the executed notebook; it
+    runs before the notebook's cells, which queue behind it. papermill is handed the started
+    kernel (``km=``): nbclient then neither starts nor shuts it down, so :meth:`release` does,
+    in a background thread (killed at once when its step failed or was stopped); a kernel
+    started ahead and never used is killed; :meth:`close` joins every shut-down, so no kernel
+    outlives the run. At most one kernel is started ahead.
+
+    Kernels listen on Unix domain sockets (``transport="ipc"``) in a private temporary folder
+    with a short path (a socket path is limited to ~100 bytes; run folders with long county
+    names are not): with TCP, jupyter_client picks "free" ports by binding and releasing them,
+    so kernels started at the same moment (batch workers) could pick the same port and die
+    with "Address already in use".
+    """
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        root = Path(tempfile.gettempdir())
+        if len(os.fsencode(root)) > 60 and Path("/tmp").is_dir():  # <dir>/k12-5 under ~100
+            root = Path("/tmp")
+        _sweep_socket_dirs(root)
+        self.dir = Path(tempfile.mkdtemp(prefix=f"edk-{os.getpid()}-", dir=root))
+        self.kernels: list[_Kernel] = []  # started, not yet released
+        self.ahead: dict[str, _Kernel] = {}
+        self.closing: list[threading.Thread] = []
+        self.numbers = itertools.count(1)
+
+    def __enter__(self) -> _Kernels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def take(self, name: str) -> Any:
+        """The kernel manager for notebook ``name``: the one started ahead once it has prepared,
+        else a new kernel (also when the prepared one died, failed or took too long)."""
+        kernel = self.ahead.pop(name, None)
+        if kernel is not None and not self._prepared(kernel):
+            self._shutdown(kernel, now=True)
+            kernel = None
+        return (kernel or self._start(name, prepare=False)).km
+
+    def start_ahead(self, name: str) -> None:
+        if name not in self.ahead and not self.ahead:
+            self.ahead[name] = self._start(name, prepare=True)
+
+    def release(self, km: Any, graceful: bool) -> None:
+        """Shut the kernel of ``km`` down in the background (``graceful``: ask it first)."""
+        for kernel in [k for k in self.kernels if k.km is km]:
+            self._shutdown(kernel, now=not graceful)
+
+    def close(self) -> None:
+        """Kill the kernels not released, wait for every shut-down, remove the socket folder."""
+        self.ahead.clear()
+        for kernel in list(self.kernels):
+            self._shutdown(kernel, now=True)
+        for thread in self.closing:
+            thread.join()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _start(self, name: str, prepare: bool) -> _Kernel:
+        from jupyter_client.manager import KernelManager
+
+        base = str(self.dir / f"k{next(self.numbers)}")
+        km = KernelManager(
+            kernel_name="python3",
+            transport="ipc",
+            ip=base,  # sockets <base>-1 … <base>-5
+            connection_file=f"{base}.json",
+            # nbclient drives the kernel with asyncio; it gets its client from km.client()
+            client_class="jupyter_client.asynchronous.AsyncKernelClient",
+        )
+        kernel = _Kernel(km)
+        make_client = km.client
+
+        def client(**kwargs: Any) -> Any:  # remembered, so release() can close its sockets
+            kernel.clients.append(make_client(**kwargs))
+            return kernel.clients[-1]
+
+        km.client = client
+        self.kernels.append(kernel)  # before it starts: close() must find it whatever happens
+        try:
+            km.start_kernel(cwd=str(self.cwd), extra_arguments=list(KERNEL_ARGUMENTS))
+        except Exception as exc:
+            raise EdureportError(
+                f"笔记本 {name}.ipynb 的内核无法启动 the notebook's kernel did not start: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if prepare:  # queued on the shell channel now; the kernel runs it once it is up
+            kc = km.blocking_client()
+            kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            code = f"from edureport import steps\nsteps.prepare({name!r})"
+            msg_id = kc.execute(code, silent=True, store_history=False, stop_on_error=False)
+            kernel.prepare = (kc, msg_id)
+        return kernel
+
+    def _prepared(self, kernel: _Kernel) -> bool:
+        """Wait (up to START_TIMEOUT) for the kernel's prepare request to finish; whether it
+        did, without error. Short polls: a signal (Ctrl-C, SIGTERM) is handled at once."""
+        assert kernel.prepare is not None
+        kc, msg_id = kernel.prepare
+        kernel.prepare = None
+        deadline = time.monotonic() + START_TIMEOUT
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    reply = kc.get_shell_msg(timeout=0.2)
+                except Empty:
+                    if not kernel.km.is_alive():
+                        return False
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return reply.get("content", {}).get("status") == "ok"
+            return False
+        finally:
+            kc.stop_channels()
+
+    def _shutdown(self, kernel: _Kernel, now: bool) -> None:
+        """Close our clients' sockets, then shut the kernel down in a background thread."""
+        if kernel in self.kernels:
+            self.kernels.remove(kernel)
+        if kernel.prepare is not None:
+            kernel.prepare[0].stop_channels()
+            kernel.prepare = None
+        for kc in kernel.clients:
+            try:
+                kc.stop_channels()
+            except Exception:  # already closed, or never started
+                pass
+        thread = threading.Thread(target=_stop_kernel, args=(kernel.km, now), daemon=True)
+        thread.start()
+        self.closing.append(thread)
+
+
+def _sweep_socket_dirs(root: Path) -> None:
+    """Remove the kernel socket folders (``edk-<pid>-*``) left by runs killed with ``kill -9``
+    (nothing else leaves one behind): ours, untouched for an hour, their process gone."""
+    for folder in root.glob("edk-*-*"):
+        pid = folder.name.split("-")[1]
+        try:
+            info = folder.lstat()
+        except OSError:
+            continue
+        if not pid.isdigit() or info.st_uid != os.getuid() or time.time() - info.st_mtime < 3600:
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive, someone else's
+            continue
+
+
+def _stop_kernel(km: Any, now: bool) -> None:
+    """Shut a kernel down, in a thread of its own; its process is gone when this returns."""
+    from jupyter_core.utils import ensure_event_loop
+
+    try:
+        if km.has_kernel:
+            km.shutdown_kernel(now=now)
+    except Exception:  # already dead or half started: make sure the process is gone
+        try:
+            if km.has_kernel:
+                km.kill_kernel()
+            km.cleanup_resources()
+        except Exception:
+            pass
+    finally:
+        ensure_event_loop().close()  # the one jupyter_client's sync calls made for this thread
+
+
+def _execute(
+    name: str, run_dir: Path, params: dict[str, object], options: RunOptions, km: Any = None
+) -> None:
+    """Execute notebook ``name`` into the run folder, in the started kernel ``km`` (papermill
+    starts and shuts down its own when None)."""
+    pm = import_lean("papermill")
     from papermill.exceptions import PapermillExecutionError
 
     source = Path(options.notebooks_dir) / f"{name}.ipynb"
@@ -328,13 +542,10 @@ def _execute(name: str, run_dir: Path, params: dict[str, object], options: RunOp
             progress_bar=False,
             log_output=False,
             kernel_name="python3",
+            km=km,
             execution_timeout=options.cell_timeout,
-            start_timeout=120,
-            # The kernel's own log is not ours to show: its start-up notices, and at shutdown
-            # (jupyter_client interrupts before it shuts down) "KeyboardInterrupt caught in
-            # kernel" or, when a run is stopped mid-cell, a traceback of a reply to a closed
-            # socket. Errors in cells reach us through the notebook, a dead kernel as an error.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            start_timeout=START_TIMEOUT,
+            extra_arguments=list(KERNEL_ARGUMENTS),  # for a kernel papermill starts itself
         )
     except PapermillExecutionError as exc:
         own = _OWN_ERRORS.get(exc.ename)
