@@ -98,33 +98,26 @@ def _b1(b: dict[str, Any]) -> list[str]:
         f"| {_mib(b['run_tree_peak_kib'])} |",
         f"| **ratio** | **{_s(b['ratio'])}** | | |",
     ]
-    prop = b.get("proposed")
-    if prop:
-        out += [
-            f"| proposed pipeline (prototype, `bench/prestart.py`) | {_spread(prop['run_s'])} "
-            f"| {_mib(prop['run_peak_kib'])} | {_mib(prop['run_tree_peak_kib'])} |",
-            f"| ratio with the proposal | {_s(prop['ratio'])} | | |",
-        ]
     out += [""]
     fs = b.get("floor_steps_s") or {}
     bd = b.get("breakdown", {}).get("steps", {})
     if bd:
         out += [
-            "Per step (medians over the runs): step = kernel start + code cells + kernel "
-            "shut-down + papermill's own work; kernel shut-down is what papermill spends after "
-            "the last cell (kernel_info, interrupt, shutdown request, waiting for the process).",
+            "Per step (medians over the runs), from papermill's timestamps in the executed "
+            "notebooks: before the first cell (the floor: kernel start-up; the run: its first "
+            "kernel's start-up, then for the kernels started ahead connecting to them and "
+            "whatever is left of their `steps.prepare`, counted in the step but not here), the "
+            "code cells, and after the last cell (the floor: kernel shut-down; the run shuts "
+            "its kernels down in the background). The rest of a step is papermill's own work.",
             "",
-            "| step | floor step | run step | kernel start | code cells | kernel shut-down "
-            "| proposed: step |",
-            "|---|---|---|---|---|---|---|",
+            "| step | floor step | run step | before first cell | code cells | after last cell |",
+            "|---|---|---|---|---|---|",
         ]
-        pbd = (b.get("proposed") or {}).get("breakdown", {}).get("steps", {})
         for name, e in bd.items():
             cells = " + ".join(_s(c) for c in e.get("cells_s", []) if c >= 0.05) or "—"
             out.append(
                 f"| {name} | {_s(fs.get(name))} | {_s(e.get('step_s'))} "
-                f"| {_s(e.get('kernel_start_s'))} | {cells} | {_s(e.get('kernel_shutdown_s'))} "
-                f"| {_s(pbd.get(name, {}).get('step_s'))} |"
+                f"| {_s(e.get('kernel_start_s'))} | {cells} | {_s(e.get('kernel_shutdown_s'))} |"
             )
         total = b.get("breakdown", {}).get("total_run_s")
         out += ["", f"Run record total (`run.json` duration_s): {_s(total)} s.", ""]

@@ -51,7 +51,10 @@ GOALS = {
     "b3_dask_vs_pool": 1.15,
 }
 IMPORTS = {
-    "papermill (runner)": "import papermill",
+    "papermill, plain import": "import papermill",
+    "papermill (runner: edureport.imports.import_lean)": (
+        "from edureport.imports import import_lean; import_lean('papermill')"
+    ),
     "nbconvert (runner)": "import nbconvert",
     "edureport.steps (every kernel)": "from edureport import steps",
     "great_expectations (validate kernel)": "from edureport import validate; validate.import_gx()",
@@ -68,18 +71,14 @@ def log(text: str) -> None:
 # ---------------------------------------------------------------- B1
 
 
-def bench_b1(
-    work: Path, repeats: int, warmup: bool, profile: bool, proposed: bool
-) -> dict[str, Any]:
-    floor_dir, out, out_proposed = work / "floor", work / "out", work / "out-proposed"
+def bench_b1(work: Path, repeats: int, warmup: bool, profile: bool) -> dict[str, Any]:
+    floor_dir, out = work / "floor", work / "out"
     floor_b1.write_notebooks(floor_dir)
     floor_cmd = [PYTHON, "-m", "bench.floor_b1", floor_dir]
     run_cmd = [BIN / "edureport", "run", "--force", "--out", out]
-    proposed_cmd = [PYTHON, "-m", "bench.prestart", "run", "--force", "--out", out_proposed]
     floors: list[Measurement] = []
     runs: list[Measurement] = []
-    prototype: list[Measurement] = []
-    breakdowns: dict[str, list[dict[str, Any]]] = {"run": [], "proposed": []}
+    breakdowns: list[dict[str, Any]] = []
     if warmup:
         log("B1 warm-up (not counted)")
         run_measured(floor_cmd).check("B1 floor")
@@ -89,14 +88,8 @@ def bench_b1(
         floors.append(run_measured(floor_cmd, sample_tree=True).check("B1 floor"))
         log(f"B1 edureport run {i + 1}/{repeats}")
         runs.append(run_measured(run_cmd, sample_tree=True).check("edureport run"))
-        breakdowns["run"].append(profile_b1.notebook_breakdown(_latest_run(out)))
-        line = f"    floor {floors[-1].seconds:.1f} s, run {runs[-1].seconds:.1f} s"
-        if proposed:
-            log(f"B1 proposed pipeline (prototype) {i + 1}/{repeats}")
-            prototype.append(run_measured(proposed_cmd, sample_tree=True).check("prestart"))
-            breakdowns["proposed"].append(profile_b1.notebook_breakdown(_latest_run(out_proposed)))
-            line += f", proposed {prototype[-1].seconds:.1f} s"
-        log(line)
+        breakdowns.append(profile_b1.notebook_breakdown(_latest_run(out)))
+        log(f"    floor {floors[-1].seconds:.1f} s, run {runs[-1].seconds:.1f} s")
     floor_s, run_s = summary(m.seconds for m in floors), summary(m.seconds for m in runs)
     run_dir = _latest_run(out)
     result: dict[str, Any] = {
@@ -117,20 +110,8 @@ def bench_b1(
         "floor_tree_peak_kib": summary(m.tree_peak_kib or 0 for m in floors)["median"],
         "run_peak_kib": summary(m.maxrss_kib for m in runs)["median"],
         "run_tree_peak_kib": summary(m.tree_peak_kib or 0 for m in runs)["median"],
-        "breakdown": profile_b1.median_breakdown(breakdowns["run"]),
+        "breakdown": profile_b1.median_breakdown(breakdowns),
     }
-    if prototype:
-        proto_s = summary(m.seconds for m in prototype)
-        result["proposed"] = {
-            "what": "bench/prestart.py: the same run with each next kernel started and "
-            "prepared (steps.prepare) while the previous notebook runs, and finished kernels "
-            "shut down in the background (the change proposed for pipeline.py)",
-            "run_s": proto_s,
-            "ratio": ratio(proto_s["median"], floor_s["median"]),
-            "run_peak_kib": summary(m.maxrss_kib for m in prototype)["median"],
-            "run_tree_peak_kib": summary(m.tree_peak_kib or 0 for m in prototype)["median"],
-            "breakdown": profile_b1.median_breakdown(breakdowns["proposed"]),
-        }
     if profile:
         result["parts"] = {}
         for step in profile_b1.STEPS:
@@ -398,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--doc", type=Path, help=f"default {DOC.relative_to(ROOT)}; quick: none")
     p.add_argument("--no-profile", action="store_true", help="B1 without the per-part profile")
     p.add_argument(
-        "--no-proposed", action="store_true", help="without the prototypes of the proposals"
+        "--no-proposed", action="store_true", help="B2 without the prototype of proposal 2"
     )
     p.add_argument("--cprofile", action="store_true", help="B2: cProfile the first pipeline run")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per measured process")
@@ -429,9 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             load0 = loadavg()
             (work / name).mkdir(parents=True, exist_ok=True)
             if name == "B1":
-                section = bench_b1(
-                    work / name, repeats, not quick, not args.no_profile, not args.no_proposed
-                )
+                section = bench_b1(work / name, repeats, not quick, not args.no_profile)
             elif name == "B2":
                 section = bench_b2(
                     work / name,
