@@ -2,8 +2,7 @@
 
 ``floor``: pandas reads the aid CSV with ``engine="pyarrow"`` and sums the amount per stage and
 programme. ``pipeline``: ``read_ledger`` + ``clean_ledger`` on the aid and control ledgers, then
-the Great Expectations suites that concern them (aid, control, aid_control). ``proposed``: the
-same with the change proposed for ``readers._read_csv_grid`` patched in (a prototype).
+the Great Expectations suites that concern them (aid, control, aid_control).
 
 Only the work is timed: interpreter start, imports and opening the GX context are fixed costs,
 reported apart (``fixed``). Prints one JSON line; ``maxrss_kib`` is this process's peak.
@@ -95,35 +94,15 @@ def pipeline(folder: Path, phases: dict[str, float], fixed: dict[str, float]) ->
     }
 
 
-def propose_csv_bytes() -> None:
-    """Prototype of the change proposed for ``readers._read_csv_grid`` (docs/performance.md):
-    pandas gets the decoded text back as UTF-8 bytes instead of an ``io.StringIO``, whose
-    re-encoding wrapper in pandas copies a growing overflow buffer on every read."""
-    import io
-
-    import pandas as pd
-
-    read_csv = pd.read_csv
-
-    def bytes_read_csv(source: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(source, io.StringIO):
-            source, kwargs["encoding"] = io.BytesIO(source.getvalue().encode("utf-8")), "utf-8"
-        return read_csv(source, *args, **kwargs)
-
-    pd.read_csv = bytes_read_csv
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=("floor", "pipeline", "proposed"))
+    p.add_argument("mode", choices=("floor", "pipeline"))
     p.add_argument("folder", type=Path)
     p.add_argument("--cprofile", type=Path, help="write a cProfile text report of the work here")
     args = p.parse_args(argv)
-    if args.mode == "proposed":
-        propose_csv_bytes()
     phases: dict[str, float] = {}
     fixed: dict[str, float] = {}
-    work = floor if args.mode == "floor" else pipeline  # "proposed": pipeline, patched
+    work = floor if args.mode == "floor" else pipeline
     profiler = None
     if args.cprofile:
         import cProfile

@@ -156,27 +156,6 @@ def _b2(b: dict[str, Any]) -> list[str]:
             f"| {_s(ph.get('validate'))} |"
         )
     out += ["", f"Time per row, largest / smallest over the sizes: {_s(b.get('flatness'))}.", ""]
-    protos = [s for s in b["sizes"] if s.get("proposed")]
-    if protos:
-        out += [
-            f"With proposal 2 patched in ({b.get('proposed_what')}):",
-            "",
-            "| rows | pipeline s | ratio | µs/row | peak MiB | read_ledger | clean_ledger |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for s in protos:
-            pr, ph = s["proposed"], s["proposed"].get("phases_s", {})
-            out.append(
-                f"| {s['rows']:,} | {_spread(pr['seconds'])} | **{_s(pr['ratio'])}** "
-                f"| {_s(pr['us_per_row'])} | {_mib(pr['peak_kib'])} "
-                f"| {_s(ph.get('read_ledger'))} | {_s(ph.get('clean_ledger'))} |"
-            )
-        out += [
-            "",
-            f"Time per row with the proposal, largest / smallest: "
-            f"{_s(b.get('flatness_proposed'))}.",
-            "",
-        ]
     fixed = b["sizes"][0].get("fixed_s") if b["sizes"] else None
     if fixed:
         out += [

@@ -149,7 +149,7 @@ def _median_steps(steps: list[dict[str, float]]) -> dict[str, float]:
 
 
 def bench_b2(
-    work: Path, sizes: list[int], repeats: int, timeout: float, cprofile: bool, proposed: bool
+    work: Path, sizes: list[int], repeats: int, timeout: float, cprofile: bool
 ) -> dict[str, Any]:
     from edureport.synthetic import write_large_county_year
 
@@ -165,7 +165,7 @@ def bench_b2(
         folders[n] = folder
     per_size = []
     for n in sizes:
-        floors, pipes, errors, protos = [], [], [], []
+        floors, pipes, errors = [], [], []
         for i in range(repeats):
             log(f"B2 {n:,} rows: floor {i + 1}/{repeats}")
             cmd = [PYTHON, "-m", "bench.b2_worker", "floor", folders[n]]
@@ -180,41 +180,16 @@ def bench_b2(
                 log(f"    pipeline failed: {errors[-1]}")
                 continue
             pipes.append(m.json_line())
-            line = f"    floor {floors[-1]['seconds']:.2f} s, pipeline {pipes[-1]['seconds']:.2f} s"
-            if proposed:
-                cmd = [PYTHON, "-m", "bench.b2_worker", "proposed", folders[n]]
-                m = run_measured(cmd, timeout=timeout)
-                if m.returncode == 0:
-                    protos.append(m.json_line())
-                    line += f", proposed {protos[-1]['seconds']:.2f} s"
-            log(line)
+            log(f"    floor {floors[-1]['seconds']:.2f} s, pipeline {pipes[-1]['seconds']:.2f} s")
         size = _b2_size(n, floors, pipes, errors, generated.get(n))
-        if protos:
-            proto_s = summary(p["seconds"] for p in protos)
-            size["proposed"] = {
-                "seconds": proto_s,
-                "ratio": ratio(proto_s["median"], size["floor_s"]["median"]),
-                "us_per_row": round(proto_s["median"] / n * 1e6, 3),
-                "peak_kib": summary(p["maxrss_kib"] for p in protos)["median"],
-                "phases_s": {
-                    k: summary(p["phases"][k] for p in protos)["median"]
-                    for k in _keys(protos, "phases")
-                },
-            }
         per_size.append(size)
     flat = [s["pipeline_us_per_row"] for s in per_size if s["pipeline_us_per_row"]]
-    flat_proposed = [s["proposed"]["us_per_row"] for s in per_size if "proposed" in s]
     return {
         "what": "read_ledger + clean_ledger (aid, control) + GX suites aid, control, aid_control "
         "on a synthetic canonical aid CSV; timed work only (imports and GX context apart)",
         "floor_what": 'pd.read_csv(aid.csv, engine="pyarrow") + groupby([学段, 资助项目]) sum',
         "sizes": per_size,
         "flatness": round(max(flat) / min(flat), 2) if len(flat) > 1 else None,
-        "flatness_proposed": (
-            round(max(flat_proposed) / min(flat_proposed), 2) if len(flat_proposed) > 1 else None
-        ),
-        "proposed_what": "`bench/b2_worker.py proposed`: `readers._read_csv_grid` gives pandas "
-        "bytes, not a `StringIO`",
     }
 
 
@@ -378,9 +353,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", type=Path, help=f"default {RESULTS.relative_to(ROOT)}; quick: none")
     p.add_argument("--doc", type=Path, help=f"default {DOC.relative_to(ROOT)}; quick: none")
     p.add_argument("--no-profile", action="store_true", help="B1 without the per-part profile")
-    p.add_argument(
-        "--no-proposed", action="store_true", help="B2 without the prototype of proposal 2"
-    )
     p.add_argument("--cprofile", action="store_true", help="B2: cProfile the first pipeline run")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per measured process")
     p.add_argument("--doc-only", action="store_true", help="only rewrite the doc's tables")
@@ -412,14 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             if name == "B1":
                 section = bench_b1(work / name, repeats, not quick, not args.no_profile)
             elif name == "B2":
-                section = bench_b2(
-                    work / name,
-                    sizes,
-                    b2_repeats,
-                    args.timeout,
-                    args.cprofile,
-                    not args.no_proposed,
-                )
+                section = bench_b2(work / name, sizes, b2_repeats, args.timeout, args.cprofile)
             else:
                 section = bench_b3(work / name, n_counties, b3_size, b3_repeats, args.timeout)
             section["measured"] = {
