@@ -87,7 +87,8 @@ _PLAIN_RANGES = ((0x21, 0x7E), (0xB7, 0xB7), (0x3400, 0x4DBF), (0x4E00, 0x9FFF))
 @cache
 def _plain_pattern(without: str = "") -> str:
     """A regex matching plain text with none of the characters ``without`` (in either case)."""
-    gone = sorted({ord(c) for ch in without for c in (ch, ch.lower(), ch.upper())})
+    # (a case mapping can be several characters: "ß".upper() == "SS")
+    gone = sorted({ord(c) for ch in without for v in (ch, ch.lower(), ch.upper()) for c in v})
     parts = []
     for first, last in _PLAIN_RANGES:
         for cut in (g for g in gone if first <= g <= last):

@@ -164,6 +164,7 @@ def _read_csv_grid(path: Path) -> pd.DataFrame:
     fast = _read_utf8_table(data)
     if fast is not None:
         return fast
+    del data  # decode_csv reads the file again: one copy at a time
     content = decode_csv(path)
     if "\x00" in content:
         raise InputError("文件含有二进制内容，不是文本CSV binary content in CSV", file=path.name)
@@ -456,9 +457,12 @@ def _parser_class() -> type:
     run, text, phonetic = (f"{{{SHEET_MAIN_NS}}}{t}" for t in ("r", "t", "rPh"))
 
     def inline_text(child: Any) -> str:
-        """What openpyxl's ``Text.content`` gives: the plain text, then each run's, no phonetics."""
-        plain = child.find(text)
-        parts = [plain.text or ""] if plain is not None else []
+        """What openpyxl's ``Text.content`` gives: the plain text, then each run's, no phonetics.
+
+        (Of several plain ``<t>`` elements, openpyxl keeps the last.)
+        """
+        plain = child.findall(text)
+        parts = [plain[-1].text or ""] if plain else []
         parts += [r.findtext(text) or "" for r in child.findall(run)]
         return "".join(parts)
 
@@ -468,7 +472,8 @@ def _parser_class() -> type:
             self.uncomputed: list[tuple[int, int]] = []
 
         def parse_cell(self, element: Any) -> dict[str, Any]:
-            child = element.find(INLINE_STRING) if element.get("t") == "inlineStr" else None
+            inline = element.get("t") == "inlineStr" and element.find(VALUE_TAG) is None
+            child = element.find(INLINE_STRING) if inline else None
             if child is not None and child.find(phonetic) is None:
                 value = inline_text(child)
                 if value:  # as a "str" cell, which openpyxl reads from <v> as it is

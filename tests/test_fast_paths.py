@@ -231,3 +231,12 @@ def test_large_csv_is_read_by_arrow(tmp_path: Path) -> None:
     assert grid is not None and len(grid) == 2001
     raw = ledgers.read_ledger("aid", path)
     assert all(isinstance(raw.frame[c].dtype, pd.StringDtype) for c in ("name", "id_number"))
+
+
+def test_may_equal_with_characters_whose_case_is_two_characters() -> None:
+    """ "ß".upper() is "SS": a header cell holding it must not break the row classification."""
+    cells = pd.Series(["中", "Straße", "STRASSE", "1"], dtype=ARROW_STR)
+    # an ASCII cell's text cannot be "Straße"; a plain cell without its letters neither
+    assert normalize.may_equal(cells, ["Straße"]).tolist() == [False, True, False, False]
+    assert normalize.may_equal(cells, ["STRASSE"]).tolist() == [False, True, True, False]
+    assert normalize.may_equal(cells, ["合计"]).tolist() == [False, True, False, False]
