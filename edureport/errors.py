@@ -79,12 +79,25 @@ class LockedError(EdureportError):
 
 class Interrupted(BaseException):
     """Raised in the main thread when a signal stops the run (SIGTERM); a BaseException, so that
-    no ``except Exception`` swallows it, carrying the conventional exit code 128 + signal."""
+    no ``except Exception`` swallows it, carrying the conventional exit code 128 + signal.
+
+    The signal is also remembered (:attr:`received`): raised inside an asyncio callback (nbclient
+    drives the kernel with asyncio), it can be logged and dropped by the event loop or surface
+    as another error, and the run must still end as interrupted.
+    """
+
+    received: int | None = None  # the stop signal this process has had, if any
 
     def __init__(self, signum: int) -> None:
+        Interrupted.received = signum
         self.signum = signum
         self.exit_code = 128 + signum
         super().__init__(f"stopped by signal {signum}")
+
+    @classmethod
+    def pending(cls) -> Interrupted | None:
+        """An Interrupted for the stop signal received, if one was."""
+        return None if cls.received is None else cls(cls.received)
 
 
 # What each exit code means in a run record and in a batch table.

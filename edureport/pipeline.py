@@ -234,6 +234,7 @@ def _run_locked(
     options: RunOptions,
     progress: Callable[[str], None],
 ) -> RunResult:
+    Interrupted.received = None  # a signal from before this run has been dealt with
     run_dir = target / "runs" / new_run_id()
     (run_dir / "notebooks").mkdir(parents=True)
     params = {"county": county, "year": year, "data_dir": str(data), "run_dir": str(run_dir)}
@@ -265,6 +266,8 @@ def _run_locked(
 
         try:
             result = _steps(run_dir, params, record, options, say)
+            if stop := Interrupted.pending():  # a signal the event loop dropped
+                raise stop
             if result.exit_code == EXIT_OK:
                 # journal first: from here on, a killed run is published by the next one
                 _write_json(target / JOURNAL, {"run_id": run_dir.name, "fingerprint": finger})
@@ -276,6 +279,10 @@ def _run_locked(
             say(f"结束 finished: {record['status']} ({record['duration_s']} s)")
             return result
         except EdureportError as exc:
+            if stop := Interrupted.pending():  # the error is the stop signal's consequence
+                _finish(record, started, run_dir, stop.exit_code, stop)
+                say(f"已中断 interrupted: {stop}")
+                raise stop from exc
             _finish(record, started, run_dir, exc.exit_code, exc)
             say(f"失败 failed: {exc}")
             raise
@@ -288,6 +295,10 @@ def _run_locked(
             say(f"已中断 interrupted: {exc}")
             raise
         except Exception as exc:
+            if stop := Interrupted.pending():
+                _finish(record, started, run_dir, stop.exit_code, stop)
+                say(f"已中断 interrupted: {stop}")
+                raise stop from exc
             _finish(record, started, run_dir, EXIT_INTERNAL, exc)
             say(f"失败 failed: {record['error']}")
             raise
@@ -316,6 +327,8 @@ def _steps(
             done = False
             try:
                 _execute(name, run_dir, params, options, km)
+                if stop := Interrupted.pending():  # a signal the event loop dropped
+                    raise stop
                 done = True
             finally:  # shut down off the critical path; killed at once if the step failed
                 kernels.release(km, graceful=done)

@@ -20,7 +20,7 @@ import pytest
 from filelock import FileLock
 
 from edureport import pipeline
-from edureport.errors import EXIT_INTERNAL, EXIT_LOCKED, EdureportError
+from edureport.errors import EXIT_INTERNAL, EXIT_LOCKED, EdureportError, Interrupted
 from edureport.paths import NOTEBOOKS_DIR
 from edureport.provenance import code_fingerprint
 from edureport.steps import sha256
@@ -356,7 +356,7 @@ def test_sigterm_stops_the_run_cleanly(work: Path) -> None:
     )
     proc.terminate()
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143 and "已中断" in err
+    assert proc.returncode == 143 and "已中断" in err, err
     record = json.loads((new_run(work, before) / "run.json").read_text("utf-8"))
     assert record["status"] == "interrupted" and record["exit_code"] == 143
     assert set(record["steps"]) == {"1_clean"}
@@ -417,3 +417,33 @@ def test_hanging_cell_ends_the_run_with_the_internal_error_code(work: Path, tmp_
     assert record["status"] == "internal_error" and set(record["steps"]) == {"1_clean"}
     assert not kernels_of(os.getpid())  # the hung kernel was shut down
     assert lock_is_free(published(work))
+
+
+@pytest.mark.parametrize("how", ["dropped", "surfaced"])
+def test_a_stop_signal_the_event_loop_swallows_still_interrupts(
+    work: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """SIGTERM raised inside an asyncio callback is logged and dropped by the loop, or comes
+    back as another error: the run must still end as interrupted (143), nothing published."""
+    target, before = published(work), run_dirs(work)
+    report = (target / "report.html").read_bytes()
+
+    def execute(name: str, run_dir: Path, *args: object, **kwargs: object) -> None:
+        if name == "2_validate":
+            Interrupted.received = signal.SIGTERM  # what the handler records before raising
+            if how == "surfaced":
+                raise EdureportError("笔记本 2_validate.ipynb 运行中止 notebook aborted")
+
+    monkeypatch.setattr(pipeline, "_execute", execute)
+    try:
+        with pytest.raises(Interrupted) as stopped:
+            pipeline.run(
+                COUNTY, YEAR, work / "data", work / "out", pipeline.RunOptions(force=True), print
+            )
+    finally:
+        Interrupted.received = None
+    assert stopped.value.exit_code == 143
+    record = json.loads((new_run(work, before) / "run.json").read_text("utf-8"))
+    assert record["status"] == "interrupted" and record["exit_code"] == 143
+    assert set(record["steps"]) == {"1_clean"}
+    assert_intact(work, report)
