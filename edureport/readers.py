@@ -173,21 +173,9 @@ def _read_csv_grid(path: Path) -> pd.DataFrame:
     head = _csv_rows(path, itertools.islice(_csv_reader(content, strict=False), HEAD_ROWS))
     width = max((len(r) for r in head), default=1)
     if width <= MAX_COLUMNS:
-        try:  # the C reader, as wide as the widest of the first lines; given bytes, not a
-            # StringIO, which pandas re-encodes through a buffer it copies on every read
-            return pd.read_csv(
-                io.BytesIO(content.encode("utf-8")),
-                encoding="utf-8",
-                header=None,
-                names=range(width),
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=False,
-                engine="c",
-            )
-        except (pd.errors.ParserError, ValueError):
-            pass  # a later line is wider, or a quote is never closed: read line by line
+        grid = _read_c(content, width)
+        if grid is not None:
+            return grid
     try:  # strictly first: a quote left open would swallow the rest of the file into one cell
         return _frame(_csv_rows(path, _csv_reader(content, strict=True)))
     except InputError as exc:
@@ -269,6 +257,26 @@ def _head_width(body: bytes) -> int | None:
     except (UnicodeDecodeError, csv.Error):
         return None
     return width if 0 < width <= MAX_COLUMNS else None
+
+
+def _read_c(content: str, width: int) -> pd.DataFrame | None:
+    """pandas' C reader, ``width`` columns wide (None: a later line is wider, or a quote is never
+    closed). Given bytes, not a StringIO, which pandas re-encodes through a buffer it copies on
+    every read (quadratic)."""
+    try:
+        return pd.read_csv(
+            io.BytesIO(content.encode("utf-8")),
+            encoding="utf-8",
+            header=None,
+            names=range(width),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):
+        return None
 
 
 def _csv_reader(content: str, strict: bool) -> Iterator[list[str]]:
