@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
@@ -62,13 +64,35 @@ class ValidationFailed(EdureportError):
 
 
 class CellError(EdureportError):
-    """Raised by a normaliser when one cell's value cannot be read; the row is set aside."""
+    """Raised by a normaliser when one cell's value cannot be read; the row is set aside.
+
+    ``reason`` is fixed text (it may name the column and its valid values), never the cell;
+    ``value`` a safe excerpt of the cell to show, or None; ``code`` a short machine code
+    (``id_as_number``, ``month_only`` …). A ``value`` is kept only if it is digits and the
+    punctuation of numbers and dates, at most 10 digits in a row and 12 in all (not an ID or its
+    area code and birth date, a phone or a bank card number); anything else is dropped here,
+    whatever the caller passed.
+    """
 
     exit_code = EXIT_BAD_INPUT
+    _SAFE = re.compile(r"[0-9.,:/+\-]{1,32}")
+    _LONG_RUN = re.compile(r"[0-9]{11}")
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    def __init__(self, reason: str, value: str | None = None, code: str | None = None) -> None:
+        self.reason, self.code = reason, code
+        self.value = value if value is not None and self._safe(value) else None
         super().__init__(reason)
+
+    @classmethod
+    def _safe(cls, value: str) -> bool:
+        return (
+            cls._SAFE.fullmatch(value) is not None
+            and cls._LONG_RUN.search(value) is None
+            and sum(ch.isdigit() for ch in value) <= 12
+        )
+
+    def __reduce__(self) -> tuple[type[CellError], tuple[str, str | None, str | None]]:
+        return type(self), (self.reason, self.value, self.code)
 
 
 class LockedError(EdureportError):

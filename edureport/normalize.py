@@ -1,21 +1,24 @@
 """Normalisers for single cells: text, headers, amounts, dates, ID numbers, categories.
 
-Each returns a clean value or raises :class:`~edureport.errors.CellError` with a reason in Chinese.
+Each returns a clean value or raises :class:`~edureport.errors.CellError`: a reason in Chinese
+from a fixed vocabulary (it never quotes the cell), a short code and at most a safe excerpt.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Callable, Collection
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from .errors import CellError
@@ -190,141 +193,378 @@ def split_header(header: Any) -> tuple[str, str | None]:
     return match_key(h), unit
 
 
+# Digits ``text`` may turn into 0-9: ASCII and full-width ones. NFKC also makes 0-9 of ², ① and
+# 𝟏, and Decimal() and int() read ٣ (Arabic-Indic) or ३ (Devanagari) as 3: those are refused.
+def _foreign_digits(raw: str) -> bool:
+    """True if ``raw`` (a cell before NFKC) holds digits other than 0-9 and ０-９."""
+    return not raw.isascii() and any(
+        unicodedata.digit(ch, None) is not None
+        for ch in raw
+        if not ("0" <= ch <= "9" or "０" <= ch <= "９")
+    )
+
+
+def _foreign_digits_error(label: str) -> CellError:
+    return CellError(f"{label}含有其他文字的数字（只认0-9）", code="non_ascii_digits")
+
+
+_GROUPED = re.compile(r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+_NUMBERISH = re.compile(r"[-+]?[0-9.,]+")
+_AMOUNT = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_NOISE = Decimal("1e-6")  # binary noise of a formula (1180.0000000000002): well below this
+
+
+def _ungroup(s: str, label: str, code: str) -> str:
+    """``s`` without thousands separators, which must stand every three digits (1,000.00)."""
+    if "," not in s:
+        return s
+    if _GROUPED.fullmatch(s):
+        return s.replace(",", "")
+    if _NUMBERISH.fullmatch(s):
+        raise CellError(f"{label}的千位分隔符位置不对，无法确定数值", value=s, code=code)
+    raise CellError(f"{label}无法识别", value=s, code="unreadable")
+
+
+def _whole(number: Decimal) -> Decimal | None:
+    """``number`` as a whole number if it is one up to binary noise (< 1e-6), else None."""
+    whole = number.to_integral_value()
+    return whole if number == whole or abs(number - whole) < _NOISE else None
+
+
 def amount_to_fen(value: Any, unit: str | None = "元") -> int:
-    """Read an amount in yuan (or 万元 where the header or cell says so) as exact integer fen."""
+    """Read an amount in yuan (or 万元 where the header or cell says so) as exact integer fen.
+
+    Thousands separators only every three digits; a float's binary noise (1180.0000000000002)
+    is read as the fen it is, but a third decimal (1.005) is refused.
+    """
     if is_blank(value):
-        raise CellError("金额为空")
+        raise CellError("金额为空", code="blank")
     if isinstance(value, bool):
-        raise CellError(f"金额无法识别：{value}")
+        raise CellError("金额无法识别", code="unreadable")
     if isinstance(value, int):
-        number = Decimal(value)
+        number, shown = Decimal(value), str(value)
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise CellError(f"金额无法识别：{value}")
-        number = Decimal(repr(value))
+            raise CellError("金额无法识别", code="unreadable")
+        number, shown = Decimal(repr(value)), repr(value)
     elif isinstance(value, Decimal):
-        number = value
+        number, shown = value, str(value)
     else:
-        s = text(value).replace(",", "").replace("¥", "").replace("￥", "")
+        if _foreign_digits(str(value)):
+            raise _foreign_digits_error("金额")
+        s = text(value)
         if s.endswith("万元"):
             unit, s = "万元", s[:-2]
         elif s.endswith("元"):
             unit, s = "元", s[:-1]
-        if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", s):
-            raise CellError(f"金额无法识别：{str(value)[:40]}")
-        try:
-            number = Decimal(s)
-        except InvalidOperation as exc:  # pragma: no cover - regex guards this
-            raise CellError(f"金额无法识别：{str(value)[:40]}") from exc
+        s = re.sub(r"^([-+]?)¥", r"\1", s)  # ¥ (NFKC of ￥) before the digits, after a sign
+        shown = s
+        s = _ungroup(s, "金额", "ambiguous_amount")
+        if not _AMOUNT.fullmatch(s):
+            raise CellError("金额无法识别", value=shown, code="unreadable")
+        number = Decimal(s)
     if not number.is_finite():
-        raise CellError(f"金额无法识别：{str(value)[:40]}")
-    fen = number * (1_000_000 if unit == "万元" else 100)
-    if fen != fen.to_integral_value():
-        raise CellError(f"金额超过两位小数（分）：{str(value)[:40]}")
+        raise CellError("金额无法识别", code="unreadable")
+    if number.adjusted() > 15:  # before scaling: 1e999999999 would overflow
+        raise CellError("金额超出合理范围", value=shown, code="out_of_range")
+    fen = _whole(number * (1_000_000 if unit == "万元" else 100))
+    if fen is None:
+        raise CellError("金额超过两位小数（分）", value=shown, code="sub_fen")
     if abs(fen) > 10**15:
-        raise CellError(f"金额超出合理范围：{str(value)[:40]}")
+        raise CellError("金额超出合理范围", value=shown, code="out_of_range")
     return int(fen)
 
 
+_TIME = re.compile(r"[T ]?[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")
 _DATE_FORMS = (
-    re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?"),
+    re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
 )
+_MONTH_FORM = re.compile(r"([0-9]{4})(?:[-/.]([0-9]{1,2})|年([0-9]{1,2})月份?)")
+# The date-like part of a cell, not glued to other digits (an ID's birth date, 110105-20080101).
+_DATE_PART = re.compile(
+    r"(?<![0-9])(?<![0-9][-/.,])"
+    r"(?:[0-9]{4}[-/.年][0-9]{1,2}(?:[-/.月][0-9]{1,2}日?|月)?|[0-9]{8})"
+    r"(?![0-9])(?![-/.,][0-9])"
+)
+_NO_EXPIRY = frozenset({"长期", "永久", "长期有效", "永久有效", "无固定期限"})
 
 
-def parse_date(value: Any) -> dt.date:
-    """Read a date: 2022-03-05, 2022/3/5, 2022.3.5, 2022年3月5日, a datetime or an Excel serial."""
-    day = _parse_date(value)
+def parse_date(value: Any, *, month_ok: bool = False) -> dt.date:
+    """Read a date: 2022-03-05, 2022/3/5, 2022.3.5, 2022年3月5日, 20220305, a datetime, an Excel
+    serial, or a number typed as YYYYMMDD (20220305).
+
+    A cell with only a year and month (2024年5月, 2024-05) is the 1st of that month with
+    ``month_ok``, refused (code ``month_only``) without.
+    """
+    day = _parse_date(value, month_ok)
     if not FIRST_DATE <= day <= LAST_DATE:
-        raise CellError(f"日期超出1900—2099年：{day.isoformat()}")
+        raise CellError("日期超出1900—2099年", value=day.isoformat(), code="out_of_range")
     return day
 
 
-def _parse_date(value: Any) -> dt.date:
+def expiry_date(value: Any, *, month_ok: bool = False) -> dt.date:
+    """:func:`parse_date` for a validity end: 长期, 永久, 长期有效, 无固定期限 give LAST_DATE."""
+    if isinstance(value, str) and text(value) in _NO_EXPIRY:
+        return LAST_DATE
+    return parse_date(value, month_ok=month_ok)
+
+
+def _parse_date(value: Any, month_ok: bool) -> dt.date:
     if is_blank(value):
-        raise CellError("日期为空")
+        raise CellError("日期为空", code="blank")
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, bool):
-        raise CellError(f"日期无法识别：{value}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _excel_serial(value)
-    s = text(value)
-    s = re.sub(r"[T ]?\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", s)
-    if re.fullmatch(r"\d{5}(\.\d+)?", s):
+        raise CellError("日期无法识别", code="unreadable")
+    if isinstance(value, int | float):
+        return _date_number(value)
+    if _foreign_digits(str(value)):
+        raise _foreign_digits_error("日期")
+    s = _TIME.sub("", text(value))
+    if re.fullmatch(r"[0-9]{5}(\.[0-9]+)?", s):
         return _excel_serial(float(s))
     for form in _DATE_FORMS:
-        m = form.match(s)
+        m = form.fullmatch(s)
         if m:
-            try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError as exc:
-                raise CellError(f"日期不存在：{s[:40]}") from exc
-    raise CellError(f"日期无法识别：{str(value)[:40]}")
+            return _date(*m.groups(), shown=_ascii_date(s))
+    m = _MONTH_FORM.fullmatch(s)
+    if m:
+        year, month = m.group(1), m.group(2) or m.group(3)
+        first = _date(year, month, "1", shown=f"{year}-{month}")
+        if not month_ok:
+            raise CellError("日期只有年和月，缺少日", value=f"{year}-{month}", code="month_only")
+        return first
+    part = _DATE_PART.search(s)
+    if part and part.group() != s:
+        shown = _ascii_date(part.group())
+        raise CellError("日期单元格含有日期以外的内容", value=shown, code="extra_text")
+    raise CellError("日期无法识别", value=_ascii_date(s), code="unreadable")
+
+
+def _ascii_date(s: str) -> str:
+    """A date's text to show: 2022年3月5日 as 2022-3-5 (CellError drops it unless it is safe)."""
+    return re.sub("[年月]", "-", s).removesuffix("日")
+
+
+def _date(year: str, month: str, day: str, shown: str) -> dt.date:
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        raise CellError("日期不存在", value=shown, code="no_such_date") from None
+
+
+def _date_number(number: float) -> dt.date:
+    """A number in a date cell: YYYYMMDD typed as a number (20240315), else an Excel serial."""
+    if math.isfinite(number) and 19_000_101 <= number <= 20_991_231 and number == int(number):
+        n = int(number)
+        return _date(str(n // 10000), str(n // 100 % 100), str(n % 100), shown=str(n))
+    return _excel_serial(number)
 
 
 def _excel_serial(number: float) -> dt.date:
     if not math.isfinite(number) or not 1 <= number < 2958466:
-        raise CellError(f"日期无法识别：{number}")
+        raise CellError("日期无法识别", value=str(number), code="unreadable")
     return EXCEL_EPOCH + dt.timedelta(days=int(number))
 
 
+_NONE_WORDS = frozenset({"无", "暂无", "没有", "未取得"})
+
+
+def no_value(value: Any) -> bool:
+    """True for a blank cell or one meaning "none" in an identifier column (licence, certificate
+    numbers): 无, 暂无, 没有, 未取得, or only dashes or slashes (-, —, －, /)."""
+    s = text(value)
+    return not s or s in _NONE_WORDS or re.fullmatch(r"[-—–―/]+", s) is not None
+
+
+# ---------------------------------------------------------------- resident IDs (GB 11643)
+
+_ID18 = re.compile("[0-9]{17}[0-9X]")
+_ID15 = re.compile("[0-9]{15}")
+_SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]*)?E[-+]?[0-9]+")
+_ID_FORMAT = "身份证号格式错误（应为18位，或15位的一代证号）"
+_ID_AS_NUMBER = (
+    "身份证号被存成了数字，第15位以后的数字已丢失、无法恢复，请把该列设置为文本格式后重新导出"
+)
+
+
 def id_number(value: Any) -> str:
-    """Check an 18-character resident ID (GB 11643): digits, birth date and check digit."""
+    """Check a resident ID and return it as 18 characters (GB 11643).
+
+    18 characters: digits (the last may be X), birth date, check digit and birthplace. 15 digits
+    (first generation, born 19YY): birth date and birthplace, then the standard upgrade (insert
+    19, append the check digit), so that a person matches across both forms. An ID stored as an
+    Excel number of 16 or more digits (or written in scientific notation) has lost its digits
+    after the 15th and is refused, even when the check digit happens to pass.
+    """
+    if is_blank(value):
+        raise CellError("身份证号为空", code="blank")
+    if isinstance(value, bool):
+        raise CellError(_ID_FORMAT, code="bad_format")
+    if isinstance(value, numbers.Integral | float):
+        return _id_from_number(value)
+    if _foreign_digits(str(value)):
+        raise _foreign_digits_error("身份证号")
     s = text(value).upper()
-    if not s:
-        raise CellError("身份证号为空")
-    if not re.fullmatch(r"\d{17}[\dX]", s):
-        raise CellError("身份证号格式错误（应为18位）")
-    try:
-        dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
-    except ValueError as exc:
-        raise CellError("身份证号出生日期无效") from exc
-    total = sum(int(d) * w for d, w in zip(s[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != s[17]:
-        raise CellError("身份证号校验位错误")
+    if _SCIENTIFIC.fullmatch(s):
+        raise CellError(_ID_AS_NUMBER, code="id_as_number")
+    if _ID15.fullmatch(s):
+        return _first_generation(s)
+    if not _ID18.fullmatch(s):
+        raise CellError(_ID_FORMAT, code="bad_format")
+    birth = _birth_date(s[6:14])
+    if id_check_digit(s[:17]) != s[17]:
+        raise CellError("身份证号校验位错误", code="bad_check_digit")
+    _check_area(s[:6], birth.year)
     return s
 
 
-_ID_FORM = re.compile("[0-9]{17}[0-9Xx]")
-_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+def _id_from_number(value: float) -> str:
+    """An ID that Excel stored as a number: exact up to 15 digits (a first-generation ID)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CellError(_ID_FORMAT, code="bad_format")
+    if abs(value) >= 10**15:
+        raise CellError(_ID_AS_NUMBER, code="id_as_number")
+    if value != int(value) or not 10**14 <= value < 10**15:
+        raise CellError(_ID_FORMAT, code="bad_format")
+    return _first_generation(str(int(value)))
+
+
+def _first_generation(s: str) -> str:
+    """A 15-digit ID (area, YYMMDD born in 19YY, sequence) upgraded to 18 characters."""
+    birth = _birth_date("19" + s[6:12])
+    _check_area(s[:6], birth.year)
+    first17 = s[:6] + "19" + s[6:]
+    return first17 + id_check_digit(first17)
+
+
+def _birth_date(yyyymmdd: str) -> dt.date:
+    try:
+        return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+    except ValueError:
+        raise CellError("身份证号出生日期无效", code="bad_birth_date") from None
+
+
+def _check_area(area: str, born: int) -> None:
+    if _area_last_years()[int(area)] < born:
+        raise CellError("身份证号的地区码无效", code="bad_area_code")
+
+
+@cache
+def _area_last_years() -> np.ndarray:
+    """For each 6-digit division code (GB/T 2260), the last year it was in use (9999: still is,
+    0: never), from python-stdnum's table (``stdnum/cn/loc.dat``).
+
+    A number is assigned at birth registration or later (the first card, the move to 18 digits in
+    1999), so an ID's code must have been in use in the birth year or after it. (stdnum's own
+    ``get_birth_place`` asks for the birth year itself, which refuses, for instance, every
+    Chongqing code 50xxxx of anyone born before 1997.)
+    """
+    from stdnum import numdb
+
+    last = np.zeros(10**6, dtype=np.int16)
+    for _, low, high, _, counties in numdb.get("cn/loc").prefixes:
+        for province in range(int(low), int(high) + 1):
+            for _, lo, hi, props, _ in counties:
+                for county in range(int(lo), int(hi) + 1):
+                    code = province * 10_000 + county
+                    last[code] = max(last[code], _last_year(props.get("county", "")))
+    return last
+
+
+def _last_year(counties: str) -> int:
+    """The last year of ``[1983-2002]温江县,[2002-]温江区`` (9999 when open or undated)."""
+    years = 0
+    for entry in counties.split(","):
+        if not entry.startswith("["):
+            return 9999
+        end = entry[1:].split("]")[0].split("-")[1]
+        years = max(years, int(end) if end else 9999)
+    return years
+
+
+_ID_FORMS = "[0-9]{17}[0-9Xx]|[0-9]{15}"
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+_AREA_DIGITS = 10 ** np.arange(5, -1, -1, dtype=np.int32)
+_YEAR_DIGITS = np.array([1000, 100, 10, 1], dtype=np.int32)
 
 
 def id_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """:data:`Fast` for :func:`id_number`: the well-formed IDs checked in bulk with numpy.
 
-    Handles IDs of exactly 18 ASCII digits (the last may be X) whose birth date exists and whose
-    check digit is right; everything else (and every reason for refusing) is left to
-    :func:`id_number`.
+    Handles Arrow text of 18 ASCII digits (the last may be X) or 15 digits whose birth date,
+    check digit and birthplace are right, giving what :func:`id_number` gives; everything else
+    (and every reason for refusing) is left to :func:`id_number`.
     """
-    done = plain(values)
-    if not done.any():
-        return done, np.empty(0, dtype=object)
-    done &= values.str.fullmatch(_ID_FORM.pattern).fillna(False).to_numpy(dtype=bool)
-    ids = values[done].str.upper().to_numpy(dtype=object)
-    if not len(ids):
-        return done, ids
-    d = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(-1, 18).astype(np.int64)
-    d -= ord("0")
-    year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
-    month = d[:, 10] * 10 + d[:, 11]
-    day = d[:, 12] * 10 + d[:, 13]
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    ok_month = (month >= 1) & (month <= 12)
-    last = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
-    ok = (year >= 1) & ok_month & (day >= 1) & (day <= last)
-    check = np.array([ord(c) for c in _ID_CHECK])[(d[:, :17] @ np.array(_ID_WEIGHTS)) % 11]
-    ok &= check == d[:, 17] + ord("0")
+    if not _arrow_text(values):
+        return np.zeros(len(values), dtype=bool), np.empty(0, dtype=object)
+    done = np.array(values.str.fullmatch(_ID_FORMS).fillna(False), dtype=bool)
     where = np.flatnonzero(done)
+    if not len(where):
+        return done, np.empty(0, dtype=object)
+    picked = values.iloc[where]
+    ids = picked.to_numpy(dtype=object)
+    short = (picked.str.len() == 15).to_numpy(dtype=bool)
+    ok = np.zeros(len(ids), dtype=bool)
+    for group, check in ((~short, _ids18), (short, _ids15)):
+        if group.any():
+            ok[group], ids[group] = check(picked[group], ids[group])
     done[where[~ok]] = False
     return done, ids[ok]
+
+
+def _digits(values: pd.Series, width: int) -> np.ndarray:
+    """Arrow text of ``width`` ASCII characters as an (n, width) array of codes minus '0'."""
+    fixed = pa.array(values.array).cast(pa.binary(width))  # one buffer, no Python strings
+    raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)
+    raw = raw[fixed.offset * width : (fixed.offset + len(fixed)) * width].reshape(-1, width)
+    return raw.astype(np.int32) - ord("0")
+
+
+def _valid_births(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
+    return (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= last)
+
+
+def _ids18(values: pd.Series, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d = _digits(values, 18)
+    year = d[:, 6:10] @ _YEAR_DIGITS
+    ok = _valid_births(year, d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13])
+    ok &= _area_last_years()[d[:, :6] @ _AREA_DIGITS] >= year
+    check = _CHECK_CODES[(d[:, :17] @ _WEIGHTS) % 11]
+    lower = d[:, 17] == ord("x") - ord("0")
+    ok &= check == np.where(lower, ord("X"), d[:, 17] + ord("0"))
+    if lower.any():
+        ids = ids.copy()
+        ids[lower] = [s.upper() for s in ids[lower]]
+    return ok, ids
+
+
+def _ids15(values: pd.Series, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d = _digits(values, 15)
+    year = 1900 + d[:, 6] * 10 + d[:, 7]
+    ok = _valid_births(year, d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11])
+    ok &= _area_last_years()[d[:, :6] @ _AREA_DIGITS] >= year
+    first17 = np.hstack([d[:, :6], np.broadcast_to(np.int32([1, 9]), (len(d), 2)), d[:, 6:]])
+    check = _CHECK_CODES[(first17 @ _WEIGHTS) % 11]
+    out = [s[:6] + "19" + s[6:] + chr(c) for s, c in zip(ids.tolist(), check.tolist(), strict=True)]
+    return ok, np.array(out, dtype=object)
+
+
+_WEIGHTS = np.array(_ID_WEIGHTS, dtype=np.int32)
+_CHECK_CODES = np.array([ord(c) for c in _ID_CHECK], dtype=np.int32)
 
 
 def id_check_digit(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits of an ID."""
     return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+# ---------------------------------------------------------------- categories and counts
 
 
 @cache
@@ -337,15 +577,23 @@ def _category_index(kind: str) -> dict[str, str]:
     return index
 
 
+@cache
+def _category_choices(kind: str) -> str:
+    names = [str(n) for n in synonyms()["values"][kind]]
+    return ("／" if any("、" in n for n in names) else "、").join(names)
+
+
 def category(kind: str, value: Any) -> str:
     """Map a category cell (stage, programme, employment …) to its canonical name."""
+    label = _KIND_ZH.get(kind, kind)
     key = match_key(value)
     if not key:
-        raise CellError(f"{_KIND_ZH.get(kind, kind)}为空")
+        raise CellError(f"{label}为空", code="blank")
     try:
         return _category_index(kind)[key]
     except KeyError:
-        raise CellError(f"{_KIND_ZH.get(kind, kind)}无法识别：{text(value)[:40]}") from None
+        reason = f"{label}无法识别（应为：{_category_choices(kind)}）"
+        raise CellError(reason, code="unknown_category") from None
 
 
 _KIND_ZH = {
@@ -359,34 +607,51 @@ _KIND_ZH = {
     "result": "检查结论",
     "gender": "性别",
 }
+_NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
+
+
+def _quantity(value: Any, units: str) -> tuple[Decimal, str | None]:
+    """A count or quantity cell as a finite Decimal, and what may be shown of it."""
+    if is_blank(value):
+        raise CellError("数值为空", code="blank")
+    if isinstance(value, bool):
+        raise CellError("数值无法识别", code="unreadable")
+    if isinstance(value, int):
+        return Decimal(value), str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellError("数值无法识别", code="unreadable")
+        return Decimal(repr(value)), repr(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise CellError("数值无法识别", code="unreadable")
+        return value, str(value)
+    if _foreign_digits(str(value)):
+        raise _foreign_digits_error("数值")
+    shown = re.sub(f"({units})$", "", text(value))
+    s = _ungroup(shown, "数值", "ambiguous_number")
+    if not _NUMBER.fullmatch(s):
+        raise CellError("数值无法识别", value=shown, code="unreadable")
+    return Decimal(s), shown
 
 
 def integer(value: Any) -> int:
-    """Read a whole number (a count), possibly typed as text with separators."""
-    if is_blank(value):
-        raise CellError("数值为空")
-    s = text(value).replace(",", "")
-    s = re.sub(r"(人次|人|次|学时|小时)$", "", s)
-    try:
-        number = Decimal(s)
-    except InvalidOperation:
-        raise CellError(f"数值无法识别：{str(value)[:40]}") from None
-    if not number.is_finite() or number != number.to_integral_value():
-        raise CellError(f"数值应为整数：{str(value)[:40]}")
+    """Read a whole number (a count), possibly typed as text with separators.
+
+    A float's binary noise (3.0000000000000004) is read as the whole number it is.
+    """
+    number, shown = _quantity(value, "人次|人|次|学时|小时")
     if number.adjusted() > 15:  # before int(): 1e999999999 would take forever
-        raise CellError(f"数值超出合理范围：{str(value)[:40]}")
-    return int(number)
+        raise CellError("数值超出合理范围", value=shown, code="out_of_range")
+    whole = _whole(number)
+    if whole is None:
+        raise CellError("数值应为整数", value=shown, code="not_integer")
+    return int(whole)
 
 
 def number(value: Any) -> float:
     """Read a non-money quantity such as training hours."""
-    if is_blank(value):
-        raise CellError("数值为空")
-    s = re.sub(r"(学时|小时|课时)$", "", text(value).replace(",", ""))
-    try:
-        result = float(Decimal(s))
-    except (InvalidOperation, ValueError):
-        raise CellError(f"数值无法识别：{str(value)[:40]}") from None
+    result = float(_quantity(value, "学时|小时|课时")[0])
     if not math.isfinite(result):
-        raise CellError(f"数值无法识别：{str(value)[:40]}")
+        raise CellError("数值超出合理范围", code="out_of_range")
     return result
