@@ -1,20 +1,27 @@
-"""Reading one ledger file into raw grids: CSV (UTF-8 or GBK), .xlsx/.xlsm (openpyxl), .xls (xlrd).
+"""Reading one ledger file into raw grids: CSV, .xlsx/.xlsm (openpyxl), .xls (xlrd).
 
 The format is decided by the file's first bytes, not only by its name (a legacy .xls saved with
 an .xlsx name is read as .xls). Whatever a parser library raises on a damaged file becomes the
 project's :class:`InputError` naming the file (and sheet, row and column where known); nothing is
 read in silence: a sheet is never cut short by a wrong size record, and a formula whose result was
 never saved is reported, not read as an empty cell.
+
+A CSV may be UTF-8, GBK/GB18030 (with Windows' cp936 euro sign, byte 0x80) or UTF-16 with a BOM
+(Excel's "Unicode text"); its separator (comma, tab or semicolon) is decided from its first lines.
+Workbook sheets also tell whether they are hidden and which ranges are merged; merged cells are
+not filled here (the caller decides how).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
 import re
 import warnings
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -44,6 +51,12 @@ class Sheet:
     grid: pd.DataFrame
     # (Excel row, column) of formula cells whose result was never saved in the file, 1-based.
     uncomputed: list[tuple[int, int]] = field(default_factory=list)
+    # The sheet's state in the workbook is hidden or veryHidden (a CSV: False).
+    hidden: bool = False
+    # Merged ranges as (first_row, first_col, last_row, last_col), 0-based and inclusive in grid
+    # coordinates, clipped to the grid (ranges outside it, or clipped to one cell, are left out).
+    # Only the first cell of a range holds its value; the others are empty in the grid.
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def read_sheets(path: Path) -> list[Sheet]:
@@ -71,7 +84,9 @@ def _not_a_workbook(path: Path) -> str:
     head = path.read_bytes()[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<?xml")):
         kind = "网页(HTML/XML)文件"
-    elif b"\x00" not in head and (b"," in head or b"\t" in head):
+    elif head.startswith(_UTF16_BOMS):
+        kind = "Unicode文本（UTF-16，Excel的“Unicode文本”格式）"
+    elif b"\x00" not in head and (b"," in head or b"\t" in head or b";" in head):
         kind = "文本表格（CSV/制表符分隔）"
     else:
         kind = "无法识别的内容（文件可能已损坏）"
@@ -86,7 +101,11 @@ def _not_a_workbook(path: Path) -> str:
 
 
 def decode_csv(path: Path) -> str:
-    """Decode a CSV saved as UTF-8 (with or without BOM) or GBK/GB18030, refusing a mixture."""
+    """Decode a CSV saved as UTF-8 (with or without BOM) or GBK/GB18030, refusing a mixture.
+
+    GBK as Windows writes it (code page 936) has the euro sign as the single byte 0x80, which
+    GB18030 (and Python's gbk) lacks: such a byte is read as "€".
+    """
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
@@ -105,7 +124,7 @@ def decode_csv(path: Path) -> str:
                     row=line,
                 ) from None
     try:
-        content = data.decode("gb18030")
+        content = data.decode("gb18030", errors=_CP936_EURO)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         if _utf8_line_in_gbk(data) == line:
@@ -126,6 +145,16 @@ def decode_csv(path: Path) -> str:
         )
     return content
 
+
+def _cp936_euro(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a lone byte 0x80 is cp936's euro sign; any other error stands."""
+    if isinstance(exc, UnicodeDecodeError) and exc.object[exc.start] == 0x80:
+        return "€", exc.start + 1
+    raise exc
+
+
+_CP936_EURO = "edureport-cp936-euro"
+codecs.register_error(_CP936_EURO, _cp936_euro)
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -161,27 +190,164 @@ def _utf8_line_in_gbk(data: bytes) -> int | None:
 
 def _read_csv_grid(path: Path) -> pd.DataFrame:
     data = path.read_bytes()
-    fast = _read_utf8_table(data)
-    if fast is not None:
-        return fast
-    del data  # decode_csv reads the file again: one copy at a time
-    content = decode_csv(path)
+    content = _decode_unicode(path, data)
+    if content is None:
+        sep = _utf8_separator(data)
+        fast = _read_utf8_table(data, sep) if sep else None
+        if fast is not None:
+            return fast
+        del data  # decode_csv reads the file again: one copy at a time
+        content = decode_csv(path)
+    else:
+        del data
     if "\x00" in content:
         raise InputError("文件含有二进制内容，不是文本CSV binary content in CSV", file=path.name)
     if not content.strip():
         raise InputError("文件中没有内容 no content", file=path.name)
-    head = _csv_rows(path, itertools.islice(_csv_reader(content, strict=False), HEAD_ROWS))
+    sep = _choose_separator(path, content)
+    head = _csv_rows(path, itertools.islice(_csv_reader(content, False, sep), HEAD_ROWS))
     width = max((len(r) for r in head), default=1)
     if width <= MAX_COLUMNS:
-        grid = _read_c(content, width)
+        grid = _read_c(content, width, sep)
         if grid is not None:
             return grid
     try:  # strictly first: a quote left open would swallow the rest of the file into one cell
-        return _frame(_csv_rows(path, _csv_reader(content, strict=True)))
+        return _frame(_csv_rows(path, _csv_reader(content, True, sep)))
     except InputError as exc:
         if "引号不配对" in exc.detail:
             raise
-    return _frame(_csv_rows(path, _csv_reader(content, strict=False)))
+    return _frame(_csv_rows(path, _csv_reader(content, False, sep)))
+
+
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _decode_unicode(path: Path, data: bytes) -> str | None:
+    """The text of a UTF-16 (Excel's "Unicode text") or UTF-32 file with its BOM; None for a file
+    without one. UTF-16 without a BOM is refused: which byte order it has is a guess."""
+    if data.startswith(_UTF32_BOMS):  # before UTF-16: FF FE 00 00 starts with FF FE
+        encoding = "utf-32"
+    elif data.startswith(_UTF16_BOMS):
+        encoding = "utf-16"
+    else:
+        guess = _utf16_without_bom(data)
+        if guess:
+            raise InputError(
+                f"文件是{guess}编码但缺少BOM（字节顺序标记），无法确定编码："
+                "请用Excel打开后另存为“CSV UTF-8(逗号分隔)” UTF-16 without BOM",
+                file=path.name,
+            )
+        return None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        raise InputError(
+            f"{encoding.upper()}编码的文件已损坏或不完整（第{line}行起无法解码）"
+            f" undecodable {encoding.upper()}",
+            file=path.name,
+            row=line,
+        ) from None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """ "UTF-16LE"/"UTF-16BE" if the file's start reads as UTF-16 text without a BOM: NUL bytes as
+    the high bytes of ASCII characters (digits, separators, line ends), at every other position,
+    and text without NUL characters."""
+    head = data[:4096]
+    head = head[: len(head) // 2 * 2]
+    if b"\x00" not in head or len(head) < 8:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    for encoding, high, low in (("UTF-16LE", odd, even), ("UTF-16BE", even, odd)):
+        if high * 10 < len(head) // 2 or low * 4 > high:
+            continue
+        for piece in (head, head[:-2]):  # the last unit may be half of a surrogate pair
+            try:
+                text = piece.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if "\x00" not in text:
+                return encoding
+    return None
+
+
+SEPARATORS = (",", "\t", ";")
+_SEPARATOR_NAMES = {",": "逗号", "\t": "制表符", ";": "分号"}
+HEADER_WIDTHS = range(5, 13)  # a ledger's header row has 5–12 columns
+
+
+def _table_shape(head: str, sep: str) -> tuple[int, int]:
+    """(rows, width): the commonest width of two or more cells that ``sep`` cuts the first
+    lines into, and how many lines have it; (0, 0) when no line has two cells."""
+    try:
+        rows = itertools.islice(_csv_reader(head, False, sep), HEAD_ROWS)
+        widths = Counter(len(r) for r in rows if len(r) >= 2)
+    except csv.Error:
+        return 0, 0
+    if not widths:
+        return 0, 0
+    width, count = max(widths.items(), key=lambda wc: (wc[1], wc[0]))
+    return count, width
+
+
+def _best_separators(head: str) -> list[tuple[str, int, int]]:
+    """(separator, rows, width) of those that cut the first lines into the most consistent table
+    (the most lines of one width; a ledger-like width of 5–12 breaks a tie): one when that decides
+    it, several when they are equally plausible, none when no separator gives two cells."""
+    shapes = [(sep, *_table_shape(head, sep)) for sep in SEPARATORS]
+    shapes = [s for s in shapes if s[1]]
+    if not shapes:
+        return []
+
+    def rank(s: tuple[str, int, int]) -> tuple[int, bool]:
+        return s[1], s[2] in HEADER_WIDTHS
+
+    best = max(map(rank, shapes))
+    return [s for s in shapes if rank(s) == best]
+
+
+def _head_text(text: str) -> str:
+    """The first MiB of the text, in whole lines when it is longer."""
+    if len(text) <= 1 << 20:
+        return text
+    head = text[: 1 << 20]
+    end = head.rfind("\n") + 1
+    return head[:end] if end else head
+
+
+def _utf8_separator(data: bytes) -> str | None:
+    """The separator of a UTF-8 CSV from its first lines, or None (not UTF-8 there, or not
+    decided: the careful path then says why)."""
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    head = body[: 1 << 20]
+    if len(head) < len(body):
+        head = head[: head.rfind(b"\n") + 1]
+    try:
+        best = _best_separators(head.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    return best[0][0] if len(best) == 1 else None
+
+
+def _choose_separator(path: Path, content: str) -> str:
+    """The separator the first lines show, or InputError: no table, or two equally plausible."""
+    best = _best_separators(_head_text(content))
+    if len(best) == 1:
+        return best[0][0]
+    if not best:
+        raise InputError(
+            "无法确定CSV分隔符：文件开头各行用逗号、制表符或分号都分不出多列，不是表格"
+            " no column separator found",
+            file=path.name,
+        )
+    found = "；".join(f"用{_SEPARATOR_NAMES[s]}分列有{n}行{w}列" for s, n, w in best)
+    raise InputError(
+        f"无法确定CSV分隔符：{found}，同样像表格；请用Excel打开后另存为逗号分隔的CSV"
+        " ambiguous column separator",
+        file=path.name,
+    )
 
 
 HEAD_ROWS = 50  # the first lines, whose widest sets the width of the table
@@ -190,7 +356,7 @@ _BOM = b"\xef\xbb\xbf"
 _ASCII_SPACE = bytes(b for b in range(128) if chr(b).isspace())
 
 
-def _read_utf8_table(data: bytes) -> pd.DataFrame | None:
+def _read_utf8_table(data: bytes, sep: str = ",") -> pd.DataFrame | None:
     """The common case fast: a rectangular UTF-8 CSV, parsed by Arrow's multithreaded reader.
 
     Returns the same grid as the careful path (``str`` columns, empty cells as "", blank lines
@@ -206,7 +372,7 @@ def _read_utf8_table(data: bytes) -> pd.DataFrame | None:
         return None  # NUL, quotes, or a line ended by CR alone: the careful path decides
     if not _has_text(body):
         return None
-    width = _head_width(body)  # Arrow checks the rest is UTF-8 (ArrowInvalid if not)
+    width = _head_width(body, sep)  # Arrow checks the rest is UTF-8 (ArrowInvalid if not)
     if width is None:
         return None
     names = [str(j) for j in range(width)]
@@ -214,7 +380,9 @@ def _read_utf8_table(data: bytes) -> pd.DataFrame | None:
         table = pacsv.read_csv(
             pa.py_buffer(body),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
@@ -246,20 +414,20 @@ def _has_text(body: bytes) -> bool:
     return bool(piece.strip()) or bool(rest.decode("utf-8", errors="ignore").strip())
 
 
-def _head_width(body: bytes) -> int | None:
+def _head_width(body: bytes, sep: str = ",") -> int | None:
     """Width of the widest of the first lines, or None if one is wider than MAX_COLUMNS."""
     head = body[: 1 << 20]
     if len(head) < len(body):
         head = head[: head.rfind(b"\n") + 1]  # whole lines (and whole characters) only
     try:
-        rows = itertools.islice(_csv_reader(head.decode("utf-8"), strict=False), HEAD_ROWS)
+        rows = itertools.islice(_csv_reader(head.decode("utf-8"), False, sep), HEAD_ROWS)
         width = max((len(r) for r in rows), default=0)
     except (UnicodeDecodeError, csv.Error):
         return None
     return width if 0 < width <= MAX_COLUMNS else None
 
 
-def _read_c(content: str, width: int) -> pd.DataFrame | None:
+def _read_c(content: str, width: int, sep: str = ",") -> pd.DataFrame | None:
     """pandas' C reader, ``width`` columns wide (None: a later line is wider, or a quote is never
     closed). Given bytes, not a StringIO, which pandas re-encodes through a buffer it copies on
     every read (quadratic)."""
@@ -267,6 +435,7 @@ def _read_c(content: str, width: int) -> pd.DataFrame | None:
         return pd.read_csv(
             io.BytesIO(content.encode("utf-8")),
             encoding="utf-8",
+            sep=sep,
             header=None,
             names=range(width),
             dtype=str,
@@ -279,8 +448,8 @@ def _read_c(content: str, width: int) -> pd.DataFrame | None:
         return None
 
 
-def _csv_reader(content: str, strict: bool) -> Iterator[list[str]]:
-    return csv.reader(io.StringIO(content, newline=""), strict=strict)
+def _csv_reader(content: str, strict: bool, sep: str = ",") -> Iterator[list[str]]:
+    return csv.reader(io.StringIO(content, newline=""), delimiter=sep, strict=strict)
 
 
 def _csv_rows(path: Path, rows: Iterable[list[str]]) -> list[list[str]]:
@@ -383,13 +552,16 @@ def _check_parts(path: Path) -> None:
 
 
 def _read_worksheet(path: Path, wb: Any, ws: Any) -> Sheet:
+    hidden = getattr(ws, "sheet_state", "visible") in ("hidden", "veryHidden")
     try:
         with wb._archive.open(ws._worksheet_path) as src:
-            last = _last_filled_row(src)
+            last, rest = _scan_rows(src)
+            refs = _merge_refs(src, rest)
         if last is not None and last >= EXCEL_MAX_ROWS:
             _raise_full(path, ws.title, last)
+        merged = [_merge_range(path, ws.title, ref) for ref in refs]
         if last == 0:
-            return Sheet(ws.title, _frame([]))
+            return Sheet(ws.title, _frame([]), hidden=hidden)
         with wb._archive.open(ws._worksheet_path) as src:
             parser = _parser_class()(
                 src,
@@ -400,7 +572,8 @@ def _read_worksheet(path: Path, wb: Any, ws: Any) -> Sheet:
                 timedelta_formats=wb._timedelta_formats,
             )
             rows = _sheet_rows(path, ws.title, parser, last)
-        return Sheet(ws.title, _frame(rows), parser.uncomputed)
+        grid = _frame(rows)
+        return Sheet(ws.title, grid, parser.uncomputed, hidden, _clip(merged, grid.shape))
     except InputError:
         raise
     except Exception as exc:  # the XML parser and openpyxl raise many kinds on a damaged sheet
@@ -515,6 +688,11 @@ def _last_filled_row(src: IO[bytes]) -> int | None:
 
     None when that cannot be known from the bytes alone: rows without numbers, or out of order.
     """
+    return _scan_rows(src)[0]
+
+
+def _scan_rows(src: IO[bytes]) -> tuple[int | None, bytes]:
+    """:func:`_last_filled_row`, and the bytes read but not looked at (from where it stopped)."""
     carry = b""
     started = False
     last_tag: bytes | None = None  # the last row tag of the windows before
@@ -532,20 +710,20 @@ def _last_filled_row(src: IO[bytes]) -> int | None:
                 carry = data[-4096:] if chunk else b""
                 continue
             if m.group().endswith(b"/"):
-                return 0  # <sheetData/>
+                return 0, data[m.end() :]  # <sheetData/>
             started, begin = True, m.end()
         stop = data.find(b"sheetData", begin)
         # Up to the last complete tag; a tag cut by the chunk is read whole with the next one.
         end = data.rfind(b"<", begin, stop) if stop >= 0 else data.rfind(b">") + 1
         if end <= begin and chunk:
-            carry = data
+            carry = data[begin:]  # not the <sheetData> tag: it would be taken for the end
             continue
         numbers = _row_numbers(data, begin, end)
         if numbers is None:
-            return None
+            return None, data[begin:]
         if len(numbers):
             if numbers[0] <= last_number or (np.diff(numbers) <= 0).any():
-                return None
+                return None, data[begin:]
             last_number = int(numbers[-1])
         pos = _last_value(data, begin, end)
         if pos >= 0:
@@ -554,9 +732,73 @@ def _last_filled_row(src: IO[bytes]) -> int | None:
             filled = int(m.group(1)) if m else None
         last_tag = _row_tag_before(data, begin, end) or last_tag
         if stop >= 0 or not chunk:
-            break
+            return filled, data[max(stop, end) :]
         carry = data[end:]
-    return filled
+    return filled, b""
+
+
+# <mergeCell ref="A3:A10"/> (any prefix). "<" cannot stand in XML text or attribute values, so
+# the tag is found by its bytes wherever it is; it comes after sheetData, where the row scan stops.
+_MERGE_CELL = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s(?:[^>]*?\s)?ref\s*=\s*[\"']([^\"'<>]*)")
+_CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})")
+
+
+def _merge_refs(src: IO[bytes], rest: bytes) -> list[bytes]:
+    """The ref of each <mergeCell> in ``rest`` and the remainder of ``src``."""
+    refs: list[bytes] = []
+    carry = rest
+    while True:
+        chunk = src.read(_CHUNK)
+        data = carry + chunk
+        end = len(data) if not chunk else data.rfind(b"<") if b"<" in data else len(data)
+        if data.find(b"mergeCell", 0, end) >= 0:
+            refs += _MERGE_CELL.findall(data, 0, end)
+        if not chunk:
+            return refs
+        carry = data[end:]
+
+
+def _merge_range(path: Path, sheet: str, ref: bytes) -> tuple[int, int, int, int]:
+    """A merged range's ref ("A3:A10") as 0-based inclusive (first_row, first_col, last_row,
+    last_col); an impossible one is refused."""
+    corners = []
+    for part in ref.decode("ascii", errors="replace").upper().strip().split(":"):
+        m = _CELL_REF.fullmatch(part)
+        row = int(m.group(2)) if m else 0
+        col = _column_number(m.group(1)) if m else 0
+        if not (1 <= row <= EXCEL_MAX_ROWS and 1 <= col <= 16384):
+            corners = []
+            break
+        corners.append((row - 1, col - 1))
+    if len(corners) not in (1, 2):
+        shown = " ".join(ref.decode("utf-8", errors="replace").split())[:40]
+        raise InputError(
+            f"合并单元格的范围无效（{shown}），文件可能已损坏 bad merged range",
+            file=path.name,
+            sheet=sheet,
+        )
+    (r1, c1), (r2, c2) = corners[0], corners[-1]
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _clip(
+    merged: Iterable[tuple[int, int, int, int]], shape: tuple[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """Merged ranges cut to a grid of ``shape``; those outside it, or cut to one cell, left out."""
+    rows, cols = shape
+    out = []
+    for r1, c1, r2, c2 in merged:
+        r2, c2 = min(r2, rows - 1), min(c2, cols - 1)
+        if r1 < rows and c1 < cols and (r1, c1) != (r2, c2):
+            out.append((r1, c1, r2, c2))
+    return out
 
 
 def _last_value(data: bytes, begin: int, end: int) -> int:
@@ -612,19 +854,29 @@ def _encrypted(path: Path) -> InputError:
 def _read_xls(path: Path) -> list[Sheet]:
     import xlrd
 
-    try:
-        book = xlrd.open_workbook(str(path))
-    except Exception as exc:  # xlrd raises many kinds on a bad file
-        if "encrypted" in str(exc).lower():
-            raise _encrypted(path) from None
-        raise InputError(
-            f"无法打开Excel(.xls)文件（文件损坏）unreadable .xls: {type(exc).__name__}",
-            file=path.name,
-        ) from None
+    # formatting_info gives the merged ranges; a file whose formatting xlrd cannot read is read
+    # without (and without its merged ranges), xlrd's notes on stdout then printed once, as before.
+    for formatting_info in (True, False):
+        log = {"logfile": io.StringIO()} if formatting_info else {}
+        try:
+            book = xlrd.open_workbook(str(path), formatting_info=formatting_info, **log)
+            break
+        except Exception as exc:  # xlrd raises many kinds on a bad file
+            if "encrypted" in str(exc).lower():
+                raise _encrypted(path) from None
+            if not formatting_info:
+                raise InputError(
+                    f"无法打开Excel(.xls)文件（文件损坏）unreadable .xls: {type(exc).__name__}",
+                    file=path.name,
+                ) from None
     sheets = []
     for sh in book.sheets():
         try:
-            sheets.append(Sheet(sh.name, _frame(_xls_rows(xlrd, book, sh))))
+            grid = _frame(_xls_rows(xlrd, book, sh))
+            merged = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sh.merged_cells]
+            sheets.append(
+                Sheet(sh.name, grid, hidden=sh.visibility != 0, merged=_clip(merged, grid.shape))
+            )
         except Exception as exc:  # a damaged sheet
             raise InputError(
                 f"Excel(.xls)文件内容损坏 corrupt .xls: {type(exc).__name__}",
@@ -635,10 +887,18 @@ def _read_xls(path: Path) -> list[Sheet]:
 
 
 def _xls_rows(xlrd: Any, book: Any, sh: Any) -> Iterator[list[Any]]:
-    """Cell values as Excel shows them: dates as dates, errors as #DIV/0! etc., not as codes."""
+    """Cell values as Excel shows them: dates as dates, errors as #DIV/0! etc., not as codes.
+
+    Cells that only carry a format (which formatting_info reads) are left out at the right and
+    bottom, as they are without it.
+    """
     special = {xlrd.XL_CELL_ERROR, xlrd.XL_CELL_DATE, xlrd.XL_CELL_BOOLEAN}
-    for i in range(sh.nrows):
-        values, types = sh.row_values(i), sh.row_types(i)
+    blank = bytes([xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK])
+    used = [len(bytes(sh.row_types(i)).rstrip(blank)) for i in range(sh.nrows)]
+    nrows = next((i + 1 for i in range(len(used) - 1, -1, -1) if used[i]), 0)
+    width = max(used, default=0)
+    for i in range(nrows):
+        values, types = sh.row_values(i, 0, width), sh.row_types(i, 0, width)
         if special.isdisjoint(types):
             yield values
             continue
