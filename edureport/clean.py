@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -15,22 +15,25 @@ import pandas as pd
 
 from . import normalize as nz
 from .csvsafe import read_csv, write_csv
-from .errors import CellError
+from .errors import CellError, InputError
 from .ledgers import LEDGERS, RawLedger, find_ledgers, read_ledger
 from .pseudonym import pseudonyms
 
-SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason"]
+SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason", "kind"]
+SET_ASIDE, EXCLUDED = "set_aside", "excluded"  # a row that could not be used; one a rule leaves out
 PERSONAL = ("name", "id_number")
+DROPPED = (*PERSONAL, "status")  # never in a cleaned table (status is free text)
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell: a longer value is not a ledger entry
+MAX_FEN = 2**63 - 1  # a ledger's amounts must add up inside 64-bit integers
 
 
 class _Bad:
     """Marks a cell that failed its normaliser (kept in place until the row is set aside)."""
 
-    __slots__ = ("reason",)
+    __slots__ = ("code", "reason", "value")
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    def __init__(self, reason: str, value: str | None = None, code: str | None = None) -> None:
+        self.reason, self.value, self.code = reason, value, code
 
 
 @dataclass
@@ -41,6 +44,8 @@ class CleanResult:
     set_aside: pd.DataFrame
     conservation: dict[str, dict[str, int]]
     sources: dict[str, str] = field(default_factory=dict)  # ledger -> file name
+    stated_totals: list[dict[str, Any]] = field(default_factory=list)  # the files' 合计/小计
+    notes: list[str] = field(default_factory=list)  # what the reader skipped (hidden sheets …)
 
     def write(self, out_dir: Path) -> None:
         """Write cleaned Parquet tables, ``set_aside.csv`` and ``conservation.json``.
@@ -52,7 +57,12 @@ class CleanResult:
         for name, frame in self.tables.items():
             frame.to_parquet(out_dir / "cleaned" / f"{name}.parquet", index=False)
         write_csv(self.set_aside, out_dir / "set_aside.csv")
-        meta = {"conservation": self.conservation, "sources": self.sources}
+        meta = {
+            "conservation": self.conservation,
+            "sources": self.sources,
+            "stated_totals": self.stated_totals,
+            "notes": self.notes,
+        }
         (out_dir / "conservation.json").write_text(
             json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
         )
@@ -65,7 +75,14 @@ class CleanResult:
         set_aside = read_csv(out_dir / "set_aside.csv")
         set_aside["row"] = set_aside["row"].astype("int64")
         meta = json.loads((out_dir / "conservation.json").read_text(encoding="utf-8"))
-        return cls(tables, set_aside, meta["conservation"], meta["sources"])
+        return cls(
+            tables,
+            set_aside,
+            meta["conservation"],
+            meta["sources"],
+            meta.get("stated_totals", []),
+            meta.get("notes", []),
+        )
 
 
 def clean_folder(folder: Path, year: int) -> CleanResult:
@@ -74,6 +91,8 @@ def clean_folder(folder: Path, year: int) -> CleanResult:
     tables: dict[str, pd.DataFrame] = {}
     aside: list[pd.DataFrame] = []
     conservation: dict[str, dict[str, int]] = {}
+    stated: list[dict[str, Any]] = []
+    notes: list[str] = []
     for name in LEDGERS:
         raw = read_ledger(name, paths[name])
         cleaned, set_aside = clean_ledger(raw, year)
@@ -83,10 +102,23 @@ def clean_folder(folder: Path, year: int) -> CleanResult:
             "raw_rows": len(raw.frame),
             "cleaned_rows": len(cleaned),
             "set_aside_rows": len(set_aside),
+            "excluded_rows": int((set_aside["kind"] == EXCLUDED).sum()),
             "non_data_rows": sum(raw.non_data.values()),
+            **{f"non_data_{k}": v for k, v in raw.non_data.items() if v},
         }
+        stated += [
+            {"ledger": name, "file": _file_label(raw, t.sheet), **asdict(t), "agrees": t.agrees}
+            for t in raw.stated
+        ]
+        notes += [f"{raw.file}：{n}" for n in raw.notes]
     all_aside = pd.concat(aside, ignore_index=True) if aside else _empty_aside()
-    return CleanResult(tables, all_aside, conservation, {n: p.name for n, p in paths.items()})
+    sources = {n: p.name for n, p in paths.items()}
+    return CleanResult(tables, all_aside, conservation, sources, stated, notes)
+
+
+def _file_label(raw: RawLedger, sheet: str | None) -> str:
+    """The file a row comes from, with its sheet when the ledger was read from several."""
+    return f"{raw.file}［{sheet}］" if len(raw.sheets) > 1 and sheet else raw.file
 
 
 # ---------------------------------------------------------------- per-ledger rules
@@ -98,6 +130,8 @@ def _required_text(label: str, value: Any) -> str:
     s = nz.text(value)
     if not s:
         raise CellError(f"{label}为空")
+    if _ID_LIKE.search(s):  # a slid row, or an ID typed into a name column of a table kept
+        raise CellError(f"{label}中有像身份证号的长串数字")
     return s
 
 
@@ -105,8 +139,26 @@ def _optional_text(value: Any) -> str | None:
     return nz.text(value) or None
 
 
+def _optional_code(value: Any) -> str | None:
+    """A licence or certificate number; 无, /, —, 暂无 … mean there is none."""
+    return None if nz.no_value(value) else nz.text(value)
+
+
 def _optional_date(value: Any) -> Any:
     return None if nz.is_blank(value) else nz.parse_date(value)
+
+
+def _optional_expiry(value: Any) -> Any:
+    return None if nz.is_blank(value) else nz.expiry_date(value)
+
+
+def _optional_id(value: Any) -> str | None:
+    return None if nz.is_blank(value) else nz.id_number(value)
+
+
+def _in_year_date(value: Any) -> Any:
+    """A date whose year is what counts (paid, started, inspected, approved): 2022年5月 will do."""
+    return nz.parse_date(value, month_ok=True)
 
 
 def _optional_number(value: Any) -> float | None:
@@ -117,13 +169,25 @@ def _yes_no(value: Any) -> bool:
     return nz.category("registered_poor", value) == "是"
 
 
-_TERM = re.compile(r"(\d{4})年?(春|秋)")
+_TERM = re.compile(r"(\d{4})年?(春|秋)季?(学期)?")
+_SCHOOL_YEAR = re.compile(r"(\d{4})[-—~至](\d{4})学年(?:度)?第?([一二12上下])学期")
 
 
 def _term(value: Any) -> str:
+    """2022年春季学期 (also 2022春, 2022年秋季, 2021-2022学年第二学期 = 2022年春季学期).
+
+    Anything else is set aside: the term is part of what makes a payment a repeat, and a free
+    text kept in the cleaned table could carry a name.
+    """
     s = _required_text("学期", value)
-    m = _TERM.search(s)
-    return f"{m.group(1)}年{m.group(2)}季学期" if m else s
+    m = _TERM.fullmatch(s)
+    if m:
+        return f"{m.group(1)}年{m.group(2)}季学期"
+    m = _SCHOOL_YEAR.fullmatch(s)
+    if m and int(m.group(2)) == int(m.group(1)) + 1:
+        autumn = m.group(3) in "一1上"
+        return f"{m.group(1)}年秋季学期" if autumn else f"{m.group(2)}年春季学期"
+    raise CellError("学期无法识别（应写作如“2022年春季学期”“2022年秋季学期”）")
 
 
 def _normalisers(ledger: str, units: dict[str, str | None]) -> dict[str, Normaliser]:
@@ -140,7 +204,7 @@ def _normalisers(ledger: str, units: dict[str, str | None]) -> dict[str, Normali
             "registered_poor": _yes_no,
             "term": _term,
             "amount": money,
-            "paid_on": nz.parse_date,
+            "paid_on": _in_year_date,
         },
         "control": {
             "stage": cat("stage"),
@@ -152,11 +216,13 @@ def _normalisers(ledger: str, units: dict[str, str | None]) -> dict[str, Normali
             "name": req("姓名"),
             "gender": lambda v: None if nz.is_blank(v) else nz.category("gender", v),
             "unit": _optional_text,
-            "cert_no": _optional_text,
+            "cert_no": _optional_code,
+            "id_number": _optional_id,
             "cert_issued": _optional_date,
-            "cert_valid_until": _optional_date,
+            "cert_valid_until": _optional_expiry,
             "employment": cat("employment"),
             "training_hours": _optional_number,
+            "status": _optional_text,
         },
         "exchange": {
             "name": req("姓名"),
@@ -165,20 +231,20 @@ def _normalisers(ledger: str, units: dict[str, str | None]) -> dict[str, Normali
             "kind": cat("kind"),
             "from_school": req("原学校"),
             "to_school": req("交流学校"),
-            "start_on": nz.parse_date,
+            "start_on": _in_year_date,
         },
         "inspections": {
             "institution": req("机构名称"),
             "inst_type": cat("inst_type"),
-            "licence": _optional_text,
-            "inspected_on": nz.parse_date,
+            "licence": _optional_code,
+            "inspected_on": _in_year_date,
             "result": cat("result"),
         },
         "approvals": {
             "institution": req("机构名称"),
             "inst_type": cat("inst_type"),
-            "approved_on": nz.parse_date,
-            "licence": _optional_text,
+            "approved_on": _in_year_date,
+            "licence": _optional_code,
         },
     }
     return table[ledger]
@@ -203,11 +269,28 @@ _DATE_LABEL = {
     "inspected_on": "检查日期",
     "approved_on": "审批日期",
 }
-# Columns that identify a repeated entry beyond exact duplicates, with the reason given.
+# Columns that identify a repeated entry beyond exact duplicates, with the reason given (rows
+# with a key cell left empty are not compared).
 _REPEATS = {
     "aid": (["id_number", "programme", "term"], "同一学生同一项目同一学期重复发放"),
     "control": (["stage", "programme"], "同一学段和资助项目重复出现"),
+    "officers": (["cert_no"], "同一执法证号重复出现"),
 }
+# A roster row whose 备注/状态 says the person has left is not a current officer.
+_LEFT = (
+    "退休",
+    "调离",
+    "调出",
+    "离职",
+    "辞职",
+    "辞退",
+    "解聘",
+    "开除",
+    "去世",
+    "死亡",
+    "病故",
+    "已故",
+)
 
 
 def _with_rules(ledger: str, column: str, fn: Normaliser, year: int) -> Normaliser:
@@ -240,13 +323,13 @@ def _catching(fn: Normaliser) -> Normaliser:
         try:
             return fn(value)
         except CellError as exc:
-            return _Bad(exc.reason)
+            return _Bad(exc.reason, getattr(exc, "value", None), getattr(exc, "code", None))
 
     return run
 
 
 def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Normalise one ledger; return (cleaned table, rows set aside with reasons)."""
+    """Normalise one ledger; return (cleaned table, rows set aside or excluded, with reasons)."""
     from .ledgers import spec
 
     labels = {c: names[0] for c, names in spec(raw.ledger).columns.items()}
@@ -263,55 +346,143 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
     for column, fn in _normalisers(raw.ledger, raw.units).items():
         checked = _catching(_with_rules(raw.ledger, column, fn, year))
         cells = raw.frame[column] if column in raw.frame else pd.Series([None] * n, dtype=object)
+        if column == "id_number":
+            _refuse_zero_filled_ids(raw, labels[column], cells)
         table, codes = nz.per_unique_coded(cells, checked, _FAST.get(column))
         is_bad = np.fromiter((isinstance(v, _Bad) for v in table), dtype=bool, count=len(table))
         if is_bad.any():
+            _refuse_whole_column(raw, column, labels, table, codes, is_bad)
             for pos in is_bad[codes].nonzero()[0]:
-                flag([pos], column, table[codes[pos]].reason)
+                flag([pos], column, _reason(table[codes[pos]], column))
             table[is_bad] = None
         values[column] = nz.expand(table, codes, _DTYPES.get(column, "str"))
         keys[column] = pd.factorize(table)[0][codes]  # equal cleaned values, equal keys
     frame = pd.DataFrame(values)
     frame["row"] = keys["row"] = raw.frame["row"].to_numpy()
+    if "amount" in frame:
+        _refuse_overflow(raw, frame["amount"], labels["amount"])
     if raw.ledger in ("aid", "control"):
         _flag_pairs(frame, flag)
     clean = np.ones(n, dtype=bool)
     clean[list(problems)] = False
     _flag_repeats(raw.ledger, pd.DataFrame(keys), clean, flag)
     clean[list(problems)] = False
+    excluded = _excluded(raw.ledger, frame, clean)
+    clean[list(excluded)] = False
 
-    personal = any(c in spec(raw.ledger).columns for c in PERSONAL)
+    sheets = raw.frame["sheet"].to_numpy() if "sheet" in raw.frame else [None] * n
     aside = pd.DataFrame(
         [
             (
                 raw.ledger,
-                raw.file,
+                _file_label(raw, sheets[pos]),
                 int(frame["row"].iat[pos]),
                 col,
-                _scrub("；".join(dict.fromkeys(rs)), personal),
+                _scrub("；".join(dict.fromkeys(rs))),
+                kind,
             )
-            for pos, (col, rs) in sorted(problems.items())
+            for pos, (col, rs, kind) in sorted(
+                [(p, (c, r, SET_ASIDE)) for p, (c, r) in problems.items()]
+                + [(p, (labels["status"], [r], EXCLUDED)) for p, r in excluded.items()]
+            )
         ],
         columns=SET_ASIDE_COLUMNS,
     )
-    return _finish(raw, frame[clean].copy()), aside
+    kept = frame[clean].copy()
+    kept["file"] = [_file_label(raw, sheets[p]) for p in np.flatnonzero(clean)]
+    return _finish(raw, kept), aside
+
+
+def _reason(bad: _Bad, column: str) -> str:
+    """A set-aside reason: fixed wording, and the recognised value only in a column that holds no
+    personal data."""
+    if bad.value and column not in DROPPED:
+        return f"{bad.reason}：{bad.value}"
+    return bad.reason
+
+
+def _refuse_whole_column(
+    raw: RawLedger,
+    column: str,
+    labels: dict[str, str],
+    table: np.ndarray,
+    codes: np.ndarray,
+    is_bad: np.ndarray,
+) -> None:
+    """An ID column stored as Excel numbers throughout has lost every ID: one message, not one
+    set-aside row per person."""
+    lost = np.fromiter(
+        (isinstance(v, _Bad) and v.code == "id_as_number" for v in table), dtype=bool
+    )
+    filled = codes >= 0
+    if filled.sum() >= 2 and lost[codes[filled]].all():
+        raise InputError(
+            f"“{labels[column]}”整列都是以数字格式保存的身份证号：Excel只保留15位有效数字，"
+            "第15位以后的数字已经丢失，无法恢复。请在原始系统或表格中把该列设置为“文本”格式后"
+            "重新导出 ID numbers stored as numbers",
+            file=raw.file,
+            sheet=raw.sheet,
+            column=labels[column],
+        )
+
+
+_ZERO_FILLED = re.compile(r"\d{15}000")
+_SAMPLE = 2000  # a column stored as numbers is so throughout: its first cells tell
+
+
+def _refuse_zero_filled_ids(raw: RawLedger, label: str, cells: pd.Series) -> None:
+    """IDs written out from Excel numbers as text: 15 digits, then the lost ones as 000.
+
+    One real ID in about 1,100 ends in 000; when most of a column does, Excel has turned it
+    into numbers (and a garbled ID passes the check digit one time in eleven).
+    """
+    sample = cells.dropna().head(_SAMPLE).astype(str).str.strip()
+    sample = sample[sample != ""]
+    if len(sample) >= 3 and sample.str.fullmatch(_ZERO_FILLED.pattern).mean() > 0.5:
+        raise InputError(
+            f"“{label}”列的身份证号大多以000结尾：这一列曾被Excel存成数字，第15位以后的数字"
+            "已经丢失，无法恢复。请在原始系统或表格中把该列设置为“文本”格式后重新导出"
+            " ID numbers stored as numbers",
+            file=raw.file,
+            sheet=raw.sheet,
+            column=label,
+        )
+
+
+def _refuse_overflow(raw: RawLedger, amounts: pd.Series, label: str) -> None:
+    """Refuse amounts whose sum 64-bit fen cannot hold (pandas would wrap around silently)."""
+    fen = pd.to_numeric(amounts, errors="coerce").abs()
+    if float(fen.sum()) > MAX_FEN / 2:
+        raise InputError(
+            "金额合计过大，超出可精确计算的范围（约9.2×10¹⁶元）：请检查金额的单位或数值"
+            " amounts too large to add up exactly",
+            file=raw.file,
+            column=label,
+        )
+
+
+def _excluded(ledger: str, frame: pd.DataFrame, clean: np.ndarray) -> dict[int, str]:
+    """Clean rows a rule leaves out, with the reason: officers who have left (退休, 调离 …)."""
+    if ledger != "officers" or "status" not in frame:
+        return {}
+    out: dict[int, str] = {}
+    status = frame["status"]
+    for pos in np.flatnonzero(clean & status.notna().to_numpy()).tolist():
+        word = next((w for w in _LEFT if w in str(status.iat[pos])), None)
+        if word:
+            out[pos] = f"备注/状态为“{word}”，不是现有执法人员，不计入人数"
+    return out
 
 
 _ID_LIKE = re.compile(r"\d{14,}[\dXx]*")
-_QUOTED = re.compile(r"：[^；]*")
 HIDDEN = "＊＊"
 
 
-def _scrub(reason: str, personal: bool) -> str:
-    """A reason that cannot carry a name or an ID number.
-
-    Reasons quote the cell they could not read ("学段无法识别：大学"). In a ledger of people, a row
-    whose cells slid one column (a stray or missing comma) puts the name or the ID number in
-    another column, so there the quote is left out: file, row and column say where to look.
-    Anywhere, a run of 14 or more digits (an ID, or its area code and birth date) is hidden.
+def _scrub(reason: str) -> str:
+    """A reason that cannot carry an ID number: a run of 14 or more digits (an ID, or its area
+    code and birth date) is hidden. (Reasons quote no raw cell: normalisers give a fixed wording
+    and, at most, the recognised part of a value, shown only in ledgers without personal data.)
     """
-    if personal:
-        reason = _QUOTED.sub("", reason)
     return _ID_LIKE.sub(HIDDEN, reason)
 
 
@@ -344,6 +515,7 @@ def _flag_repeats(
     if ledger in _REPEATS:
         key_cols, reason = _REPEATS[ledger]
         rest = good.drop(index=[p for p, _ in dup])
+        rest = rest[(rest[key_cols] >= 0).all(axis=1)]  # an empty key cell matches nothing
         for pos, first in _repeats(rest, key_cols):
             flag([pos], key_cols[-1], f"{reason}（首次见第{first}行）")
 
@@ -379,21 +551,37 @@ _DTYPES = {
 
 
 def _finish(raw: RawLedger, frame: pd.DataFrame) -> pd.DataFrame:
-    """Pseudonymise people, drop personal columns, set dtypes and provenance."""
-    if "id_number" in frame:
+    """Pseudonymise people, drop personal columns, set dtypes and provenance.
+
+    A person is their ID number; an officer is their certificate number, else their ID number,
+    else their row (two officers who share a name are two officers): never a name alone.
+    """
+    if raw.ledger == "officers":
+        frame.insert(0, "person", _officer_keys(raw, frame))
+    elif "id_number" in frame:
         frame.insert(0, "person", pseudonyms("id", frame["id_number"]).set_axis(frame.index))
     elif "name" in frame:
         frame.insert(0, "person", pseudonyms(raw.ledger, frame["name"]).set_axis(frame.index))
-    frame = frame.drop(columns=[c for c in PERSONAL if c in frame])
+    frame = frame.drop(columns=[c for c in DROPPED if c in frame])
     if "amount" in frame:
         frame = frame.rename(columns={"amount": "amount_fen"})
     for col in ("amount_fen", "person_times"):
         if col in frame:
             frame[col] = frame[col].astype("int64")
-    frame.insert(0, "file", raw.file)
+    frame.insert(0, "file", frame.pop("file"))
     frame["row"] = frame["row"].astype("int64")
     front = ["file", "row"]
     return frame[front + [c for c in frame.columns if c not in front]].reset_index(drop=True)
+
+
+def _officer_keys(raw: RawLedger, frame: pd.DataFrame) -> pd.Series:
+    """Each officer's pseudonym: of the certificate number, the ID number, or the row."""
+    by_cert = pseudonyms("cert", frame["cert_no"].fillna("")).set_axis(frame.index)
+    ids = frame["id_number"] if "id_number" in frame else pd.Series(None, index=frame.index)
+    by_id = pseudonyms("id", ids.fillna("")).set_axis(frame.index)
+    rows = frame["file"].astype(str) + "#" + frame["row"].astype(str)
+    by_row = pseudonyms("officer-row", rows).set_axis(frame.index)
+    return by_cert.where(frame["cert_no"].notna(), by_id.where(ids.notna(), by_row))
 
 
 def _empty_aside() -> pd.DataFrame:

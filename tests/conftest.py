@@ -59,9 +59,9 @@ def write_xlsx(
     return path
 
 
-ID_A = make_id("51012320080101123")
-ID_B = make_id("51012320070202456")
-ID_T = make_id("51012319800101000")
+ID_A = make_id("51010720080101123")
+ID_B = make_id("51010720070202456")
+ID_T = make_id("51010719800101000")
 
 AID_HEADER = [
     "序号",

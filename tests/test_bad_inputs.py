@@ -274,6 +274,20 @@ def two_sheets_of_data(d: Path) -> Path:
     return d / "资助发放.xlsx"
 
 
+def two_sheets_other_headers(d: Path) -> Path:
+    """春季 has the optional 是否建档立卡 column, 秋季 does not."""
+    wb = openpyxl.Workbook()
+    poor = AID_HEADER.index("是否建档立卡")
+    short = [AID_HEADER[:poor] + AID_HEADER[poor + 1 :], GOOD_B[:poor] + GOOD_B[poor + 1 :]]
+    for title, rows in (("春季", [AID_HEADER, GOOD]), ("秋季", short)):
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    wb.remove(wb["Sheet"])
+    wb.save(d / "资助发放.xlsx")
+    return d / "资助发放.xlsx"
+
+
 def missing_column(d: Path) -> Path:
     return write_csv(d / "资助发放.csv", [AID_HEADER[:-1], GOOD[:-1]])
 
@@ -466,7 +480,9 @@ CASES: dict[str, Refused | Read] = {
         value_far_right, "超出台账可能的宽度", {"sheet": "Sheet1", "row": 3, "column": "XFD"}
     ),
     "rows_out_of_order": Refused(rows_out_of_order, "行号", {"sheet": "Sheet1", "row": 1}),
-    "two_sheets_hold_data": Refused(two_sheets_of_data, "工作表", {"sheet": "秋季"}),
+    "two_sheets_other_headers": Refused(
+        two_sheets_other_headers, "表头的列不同", {"sheet": "秋季"}
+    ),
     # headers
     "header_again_in_other_order": Refused(
         header_in_other_order, "另一个表头", {"row": 3, "column": "学校名称"}
@@ -492,6 +508,17 @@ CASES: dict[str, Refused | Read] = {
         ),
     ),
     "cell_of_1_mb_csv": Read(one_mb_cell, _check_1mb),
+    "two_sheets_same_header": Read(
+        two_sheets_of_data,
+        lambda r, c, a: (
+            (
+                _rows(c) == [2, 2]
+                and c["file"].tolist() == ["资助发放.xlsx［春季］", "资助发放.xlsx［秋季］"]
+                and r.sheets == ["春季", "秋季"]
+            )
+            or pytest.fail(f"{_rows(c)} {c['file'].tolist()}")
+        ),
+    ),
     "cell_of_1_mb_xlsx": Read(one_mb_cell_xlsx, _check_1mb),
     "formula_with_saved_result": Read(
         formula_with_saved_value,
