@@ -33,7 +33,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from . import errors
+from . import errors, steps
 from .errors import (
     EXIT_INTERNAL,
     EXIT_OK,
@@ -335,6 +335,9 @@ def _steps(
             record["steps"][name] = round(time.perf_counter() - t0, 2)
             _write_json(run_dir / "run.json", record)
             say(f"      {record['steps'][name]:.1f} s")
+            if i == 1:
+                for line in steps.clean_lines(run_dir):
+                    say(line)
         t0 = time.perf_counter()
         say(f"[{total}/{total}] 导出HTML export …")
         from .render import export_html
@@ -347,6 +350,8 @@ def _steps(
     record["warnings"] = meta.get("warnings", [])
     validation = read_json(run_dir / "validation.json")
     record["validation"] = validation.get("summary", {})
+    for line in steps.validation_lines(validation):
+        say(line)
     if not validation.get("passed", False):
         return RunResult(run_dir, run_dir / "report.html", False, EXIT_VALIDATION_FAILED)
     return RunResult(run_dir, run_dir.parent.parent / "report.html", True, EXIT_OK)

@@ -22,7 +22,22 @@ from edureport.errors import InputError
 
 CONFIG_NAME = "config.yaml"
 STANDARDS_PATH = paths.RESOURCES_DIR / "standards.yaml"
-CONFIG_KEYS = ("declared_officers", "report_date", "training_hours_required", "standards")
+CONFIG_KEYS = (
+    "declared_officers",
+    "report_date",
+    "training_hours_required",
+    "standards",
+    "accepted_set_aside",
+)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A set-aside row the analyst has looked at and accepts leaving out, with the reason."""
+
+    file: str
+    row: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ class Policy:
     standards: tuple[Standard, ...]
     source: str | None = None
     overridden: tuple[str, ...] = field(default=())
+    accepted: tuple[Accepted, ...] = field(default=())
 
     @property
     def year_start(self) -> dt.datetime:
@@ -151,7 +167,27 @@ def _apply_config(defaults: Policy, path: Path) -> Policy:
         changes["training_hours_required"] = _hours(data["training_hours_required"], where)
     if data.get("standards") is not None:
         changes["standards"] = _override_standards(defaults.standards, data["standards"], where)
+    if data.get("accepted_set_aside") is not None:
+        changes["accepted"] = _accepted(data["accepted_set_aside"], where)
     return replace(defaults, source=str(path), overridden=tuple(changes), **changes)
+
+
+def _accepted(raw: Any, where: _Where) -> tuple[Accepted, ...]:
+    """``accepted_set_aside``: a list of {file, row, reason}, each reason written out."""
+    key = "accepted_set_aside"
+    if not isinstance(raw, list):
+        raise where.error(key, "应为列表，每项写明 file（文件名）、row（行号）、reason（原因）")
+    out = []
+    for i, item in enumerate(raw, start=1):
+        if not isinstance(item, Mapping) or not {"file", "row", "reason"} <= set(item):
+            raise where.error(key, f"第{i}项须有 file、row、reason 三项")
+        row, reason = item["row"], item["reason"]
+        if isinstance(row, bool) or not isinstance(row, int) or row < 1:
+            raise where.error(key, f"第{i}项的 row 应为行号（正整数），实际为 {row!r}")
+        if not isinstance(reason, str) or len(reason.strip()) < 4:
+            raise where.error(key, f"第{i}项须写明确认的原因（reason），不能为空")
+        out.append(Accepted(str(item["file"]).strip(), row, reason.strip()))
+    return tuple(out)
 
 
 def _officers(value: Any, where: _Where) -> int:

@@ -97,6 +97,8 @@ def clean(
     data, run = resolve(county, year, data_dir, run_dir)
     result = clean_folder(data, year)
     result.write(run)
+    for note in result.notes:
+        print(f"注意 note: {note}")
     inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
     (run / "inputs.json").write_text(json.dumps(inputs, ensure_ascii=False, indent=2), "utf-8")
     prev_dir = data.parent / str(year - 1)
@@ -128,7 +130,7 @@ def conservation_table(result: CleanResult) -> pd.DataFrame:
     """Per ledger: raw rows, cleaned, set aside, non-data rows (for display)."""
     import pandas as pd
 
-    frame = pd.DataFrame(result.conservation).T
+    frame = pd.DataFrame(result.conservation).T.fillna(0).astype("int64")
     frame.index.name = "ledger"
     frame["file"] = pd.Series(result.sources)
     return frame
@@ -169,7 +171,7 @@ def report(
     for w in warnings:
         print(f"警告 warning: {w}")
     banner = validation_banner(run, warnings)
-    pieces = [*html_fragments(rep, banner), provenance_footer(run, rep)]
+    pieces = [*html_fragments(rep, banner), data_note(run), provenance_footer(run, rep)]
     write_docx(rep, run / "report.docx")
     meta = {"title": rep.title, "todo": rep.todo, "warnings": warnings}
     (run / "report_meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
@@ -186,7 +188,9 @@ def validation_banner(run: Path, warnings: list[str] | None = None) -> str:
     notes_html = f'<ul class="warnings">{notes}</ul>' if notes else ""
     if not path.exists():
         return f'<div class="banner"><h2>尚未校验（草稿）</h2>请先运行校验步骤。{notes_html}</div>'
-    checks = json.loads(path.read_text(encoding="utf-8")).get("checks", [])
+    validation = json.loads(path.read_text(encoding="utf-8"))
+    checks = validation.get("checks", [])
+    rows_html = f"<p>{html.escape(set_aside_text(validation))}</p>"
     failed = [c for c in checks if c.get("status") == "failed"]
     unconf = [c for c in checks if c.get("status") == "not_configured"]
     passed = sum(c.get("status") == "passed" for c in checks)
@@ -199,7 +203,7 @@ def validation_banner(run: Path, warnings: list[str] | None = None) -> str:
         )
         return (
             f'<div class="banner ok">数据校验：共{len(checks)}项，{passed}项通过{extra}。'
-            f"{link}{notes_html}</div>"
+            f"{link}{rows_html}{notes_html}</div>"
         )
     items = "".join(
         f"<li>{html.escape(c.get('rule', ''))}：应为{html.escape(str(c.get('expected', '')))}，"
@@ -210,14 +214,90 @@ def validation_banner(run: Path, warnings: list[str] | None = None) -> str:
     )
     return (
         f'<div class="banner"><h2>未通过校验（草稿，不予发布）</h2>'
-        f"共{len(checks)}项校验，{len(failed)}项未通过：<ul>{items}</ul>{link}{notes_html}</div>"
+        f"共{len(checks)}项校验，{len(failed)}项未通过：<ul>{items}</ul>{link}{rows_html}"
+        f"{notes_html}</div>"
     )
+
+
+def set_aside_text(validation: dict[str, Any]) -> str:
+    """One line on the rows left out of the figures, per ledger (for the banner and console)."""
+    parts = []
+    for s in validation.get("set_aside", []):
+        bits = []
+        if s["set_aside"]:
+            how = "由汇总表核对" if s["controlled"] else ""
+            if s["accepted"]:
+                how = f"已确认{s['accepted']}行"
+            if s["unaccounted"]:
+                how = (how + "，" if how else "") + f"{s['unaccounted']}行未确认"
+            bits.append(f"剔除{s['set_aside']}行" + (f"（{how}）" if how else ""))
+        if s["excluded"]:
+            bits.append(f"不计入{s['excluded']}行（离退人员等）")
+        if bits:
+            parts.append(f"{s['title']}{'，'.join(bits)}")
+    if not parts:
+        return "剔除行：各台账均无剔除的数据行。"
+    return "剔除行：" + "；".join(parts) + "。明细见 set_aside.csv 和校验详情。"
+
+
+def clean_lines(run: Path) -> list[str]:
+    """Console lines after the clean step: rows per ledger, and what the reader skipped."""
+    path = run / "conservation.json"
+    if not path.exists():
+        return []
+    from .validate import SUITE_TITLES
+
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    lines = []
+    for ledger, c in meta.get("conservation", {}).items():
+        extra = f"，不计入 {c['excluded_rows']}" if c.get("excluded_rows") else ""
+        aside = c["set_aside_rows"] - c.get("excluded_rows", 0)
+        lines.append(
+            f"      {SUITE_TITLES.get(ledger, ledger)}：数据行 {c['raw_rows']}，"
+            f"清洗后 {c['cleaned_rows']}，剔除 {aside}{extra}"
+        )
+    lines += [f"      注意 note: {n}" for n in meta.get("notes", [])]
+    return lines
+
+
+def validation_lines(validation: dict[str, Any]) -> list[str]:
+    """Console lines after validation: the set-aside line, then every failed check in full."""
+    lines = [f"      {set_aside_text(validation)}"]
+    failed = [c for c in validation.get("checks", []) if c.get("status") == "failed"]
+    if failed:
+        lines.append(f"      未通过的校验 failed checks ({len(failed)}):")
+    for c in failed:
+        rows = f"（{_rows_text(c['rows'])}）" if c.get("rows") else ""
+        expected, found = c.get("expected"), c.get("found")
+        lines.append(f"      ✗ {c.get('rule')}：应为{expected}，实为{found}{rows}")
+        items = [o.get("item") for o in c.get("offending", []) if o.get("item")]
+        lines += [f"          {i}" for i in items[:10]]
+        if len(items) > 10:
+            lines.append(f"          ……共{len(items)}项，见 validation.html")
+    return lines
 
 
 def _rows_text(rows: list[Any]) -> str:
     shown = [f"{r[0]} 第{r[1]}行" if isinstance(r, list | tuple) else str(r) for r in rows[:10]]
     more = f" 等{len(rows)}行" if len(rows) > 10 else ""
     return "、".join(shown) + more
+
+
+def data_note(run: Path) -> str:
+    """数据说明: rows left out of the figures, and those the analyst accepted, with reasons."""
+    import html
+
+    path = run / "validation.json"
+    if not path.exists():
+        return ""
+    validation = json.loads(path.read_text(encoding="utf-8"))
+    items = [f"<li>{html.escape(set_aside_text(validation))}</li>"]
+    for a in validation.get("accepted", []):
+        items.append(
+            f"<li>经核实不计入：{html.escape(str(a['file']))} 第{int(a['row'])}行，"
+            f"原因：{html.escape(str(a['reason']))}</li>"
+        )
+    return f'<section class="data-note"><h2>数据说明</h2><ul>{"".join(items)}</ul></section>'
 
 
 def provenance_footer(run: Path, rep: Report) -> str:
@@ -258,7 +338,13 @@ def validate(
 
     data, run = resolve(county, year, data_dir, run_dir)
     cleaned = CleanResult.load(run)
-    result = run_suites(cleaned.tables, cleaned.conservation, load_policy(data, year))
+    result = run_suites(
+        cleaned.tables,
+        cleaned.conservation,
+        load_policy(data, year),
+        set_aside=cleaned.set_aside,
+        stated_totals=cleaned.stated_totals,
+    )
     result.write(run)
     _settle()
     return result

@@ -54,7 +54,12 @@ SUITE_TITLES = {
     "aid_control": "资助台账与拨付汇总表核对",
     "exchange_rotation": "交流轮岗人数核对",
     "conservation": "行数守恒（原始 = 清洗后 + 剔除）",
+    "set_aside": "剔除的行都有交代（汇总表核对或人工确认）",
+    "stated_totals": "台账自带的合计、小计行核对",
 }
+# Ledgers whose set-aside rows a control total accounts for: the aid ledger must still agree
+# with the finance office's totals without them (and the control sheet with the aid ledger).
+CONTROLLED = {"aid": "由资助资金拨付汇总表核对", "control": "由学生资助发放台账核对"}
 SUITES = tuple(SUITE_TITLES)
 # The published figures the checks guard (ids as in the reference report's figure list).
 FIGURES_ZH = {
@@ -135,6 +140,9 @@ COLUMN_ZH = {
     "diff_rows": "原始 − 清洗后 − 剔除",
     "diff_table": "记录行数 − 表行数",
     "level": "核对层级",
+    "accounted_by": "交代方式",
+    "stated": "表中所写",
+    "computed": "逐行相加",
 }
 
 
@@ -176,10 +184,12 @@ class Check:
 
 @dataclass
 class ValidationReport:
-    """Every check of one validation run."""
+    """Every check of one validation run, and what became of the rows set aside."""
 
     checks: list[Check]
     policy: Mapping[str, Any] = field(default_factory=dict)
+    set_aside: list[dict[str, Any]] = field(default_factory=list)  # per ledger: counts
+    accepted: list[dict[str, Any]] = field(default_factory=list)  # rows accepted in config.yaml
 
     @property
     def passed(self) -> bool:
@@ -235,6 +245,8 @@ class ValidationReport:
             "passed": self.passed,
             "summary": self.summary(),
             "policy": dict(self.policy),
+            "set_aside": self.set_aside,
+            "accepted": self.accepted,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -349,15 +361,30 @@ def validate(
     conservation: Mapping[str, Mapping[str, int]],
     policy: Policy,
     suites: Iterable[str] = SUITES,
+    set_aside: pd.DataFrame | None = None,
+    stated_totals: Iterable[Mapping[str, Any]] = (),
 ) -> ValidationReport:
-    """Run every suite (or only ``suites``) on the cleaned tables and the derived frames."""
+    """Run every suite (or only ``suites``) on the cleaned tables and the derived frames.
+
+    ``set_aside`` (set_aside.csv) and ``stated_totals`` (the files' own 合计/小计 rows) feed
+    the two suites that make sure no row is lost unnoticed and no stated total disagrees.
+    """
     context = get_context()
-    frames = build_frames(tables, conservation)
+    frames = build_frames(tables, conservation, set_aside, stated_totals, policy.accepted)
+    aside = frames["set_aside"]
     parameters = expectation_parameters(policy)
     checks: list[Check] = []
     for name in suites:
         checks.extend(run_suite(context, name, frames[name], parameters))
-    return ValidationReport(checks=checks, policy=policy_summary(policy))
+    return ValidationReport(
+        checks=checks,
+        policy=policy_summary(policy),
+        set_aside=set_aside_summary(aside, conservation),
+        accepted=[
+            {"file": a.file, "row": a.row, "reason": a.reason, "found": _accepted_found(aside, a)}
+            for a in policy.accepted
+        ],
+    )
 
 
 def run_suite(
@@ -465,6 +492,7 @@ def policy_summary(policy: Policy) -> dict[str, Any]:
         },
         "config": Path(policy.source).name if policy.source else None,
         "overridden": list(policy.overridden),
+        "accepted_set_aside": len(policy.accepted),
     }
 
 
@@ -472,14 +500,20 @@ def policy_summary(policy: Policy) -> dict[str, Any]:
 
 
 def build_frames(
-    tables: Mapping[str, pd.DataFrame], conservation: Mapping[str, Mapping[str, int]]
+    tables: Mapping[str, pd.DataFrame],
+    conservation: Mapping[str, Mapping[str, int]],
+    set_aside: pd.DataFrame | None = None,
+    stated_totals: Iterable[Mapping[str, Any]] = (),
+    accepted: Iterable[Any] = (),
 ) -> dict[str, pd.DataFrame]:
-    """The frame each suite runs on: the six ledgers plus three derived frames."""
+    """The frame each suite runs on: the six ledgers plus five derived frames."""
     ledgers = {name: _ledger_frame(name, tables.get(name)) for name in LEDGERS}
     derived = {
         "aid_control": _derived(aid_control_frame, ledgers["aid"], ledgers["control"]),
         "exchange_rotation": _derived(exchange_rotation_frame, ledgers["exchange"]),
         "conservation": conservation_frame(ledgers, conservation),
+        "set_aside": set_aside_frame(set_aside, accepted),
+        "stated_totals": stated_totals_frame(list(stated_totals)),
     }
     return {**{name: _categorical(frame) for name, frame in ledgers.items()}, **derived}
 
@@ -698,6 +732,106 @@ def conservation_frame(
     frame = pd.DataFrame(rows)
     for col in ("row", "raw_rows", "cleaned_rows", "set_aside_rows", "table_rows", "diff_rows",
                 "diff_table"):  # fmt: skip
+        frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
+    return frame
+
+
+ASIDE_COLUMNS = ("file", "row", "item", "ledger", "kind", "accounted_by")
+STALE = "stale_acceptance"  # a row config.yaml accepts that is not among the set-aside rows
+
+
+def set_aside_frame(set_aside: pd.DataFrame | None, accepted: Iterable[Any]) -> pd.DataFrame:
+    """One row per set-aside or excluded row, with what accounts for it (null: nothing).
+
+    A row a rule excludes (an officer who has retired) is accounted for by that rule; a row of
+    the aid ledger or the control sheet by the reconciliation between the two; any other by the
+    analyst's acceptance in config.yaml (file, row and reason). Accepted rows that match no
+    set-aside row are added as rows of their own kind, so that a stale acceptance is seen.
+    """
+    accepted = list(accepted)
+    by_place = {(a.file, a.row): a for a in accepted}
+    rows = []
+    used: set[tuple[str, int]] = set()
+    if set_aside is not None:
+        for r in set_aside.itertuples(index=False):
+            kind = getattr(r, "kind", "set_aside") or "set_aside"
+            place = (str(r.file), int(r.row))
+            if kind == "excluded":
+                by = "规则：不计入（见原因）"
+            elif r.ledger in CONTROLLED:
+                by = CONTROLLED[r.ledger]
+            elif place in by_place:
+                by = f"config.yaml 确认：{by_place[place].reason}"
+                used.add(place)
+            else:
+                by = None
+            title = SUITE_TITLES.get(r.ledger, r.ledger)
+            item = f"{title}：{r.column}：{r.reason}"
+            rows.append((r.file, int(r.row), item, r.ledger, kind, by))
+    for a in accepted:
+        if (a.file, a.row) not in used:
+            rows.append(
+                (a.file, a.row, f"config.yaml 确认的行不是本次剔除的行：{a.reason}", "", STALE, "—")
+            )
+    frame = pd.DataFrame(rows, columns=list(ASIDE_COLUMNS))
+    frame["row"] = pd.array(frame["row"].tolist(), dtype="Int64")
+    return frame
+
+
+def _accepted_found(aside: pd.DataFrame, accepted: Any) -> bool:
+    hit = aside[(aside["file"] == accepted.file) & (aside["row"] == accepted.row)]
+    return bool(len(hit)) and not (hit["kind"] == STALE).all()
+
+
+def set_aside_summary(
+    aside: pd.DataFrame, conservation: Mapping[str, Mapping[str, int]]
+) -> list[dict[str, Any]]:
+    """Per ledger: rows set aside, excluded by a rule, accepted, accounted for and not."""
+    out = []
+    for ledger in LEDGERS:
+        mine = aside[aside["ledger"] == ledger]
+        problems = mine[mine["kind"] == "set_aside"]
+        accepted = problems["accounted_by"].fillna("").str.startswith("config.yaml")
+        out.append(
+            {
+                "ledger": ledger,
+                "title": SUITE_TITLES[ledger],
+                "raw_rows": (conservation.get(ledger) or {}).get("raw_rows"),
+                "set_aside": len(problems),
+                "excluded": int((mine["kind"] == "excluded").sum()),
+                "controlled": ledger in CONTROLLED,
+                "accepted": int(accepted.sum()),
+                "unaccounted": int(problems["accounted_by"].isna().sum()),
+            }
+        )
+    return out
+
+
+STATED_COLUMNS = ("file", "row", "item", "ledger", "kind", "column", "stated", "computed", "diff")
+
+
+def stated_totals_frame(stated: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per total or subtotal row found in a ledger file: stated, summed, difference."""
+    rows = []
+    for t in stated:
+        money = t["column"] == "amount"
+        show = _yuan if money else _count
+        unit = "元" if money else "人次"
+        what = "合计" if t["kind"] == "total" else "小计"
+        label = "金额" if money else "人次"
+        stated_text = "无法读取" if t["stated"] is None else f"{show(t['stated'])} {unit}"
+        diff = None if t["stated"] is None else t["stated"] - t["computed"]
+        title = SUITE_TITLES.get(t["ledger"], t["ledger"])
+        item = (
+            f"{title}{what}行（{label}）：表中写 {stated_text}，"
+            f"其上各行相加为 {show(t['computed'])} {unit}"
+        )
+        rows.append(
+            (t["file"], t["row"], item, t["ledger"], t["kind"], t["column"], t["stated"],
+             t["computed"], diff)
+        )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=list(STATED_COLUMNS))
+    for col in ("row", "stated", "computed", "diff"):
         frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
     return frame
 
@@ -999,6 +1133,7 @@ def render_html(report: ValidationReport) -> str:
         f"通过 {summary['checks_passed']} 项，未通过 {summary['checks_failed']} 项，"
         f"未配置 {summary['checks_not_configured']} 项（未配置的校验未执行，不算通过）。</p>",
         _policy_html(report.policy),
+        _set_aside_html(report),
     ]
     if report.failed:
         parts.append("<h2>未通过的校验</h2>" + _checks_table(report.failed))
@@ -1032,6 +1167,38 @@ def _policy_html(policy: Mapping[str, Any]) -> str:
     ]  # fmt: skip
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f"<h2>校验参数</h2><table>{body}</table>"
+
+
+def _set_aside_html(report: ValidationReport) -> str:
+    """Per ledger: rows set aside and how each is accounted for; rows accepted in config.yaml."""
+    if not report.set_aside:
+        return ""
+    head = (
+        "<tr><th>台账</th><th>数据行</th><th>剔除</th><th>不计入（规则）</th><th>交代方式</th>"
+        "<th>未交代</th></tr>"
+    )
+    rows = []
+    for s in report.set_aside:
+        how = "由汇总表核对" if s["controlled"] else f"config.yaml 确认 {s['accepted']} 行"
+        bad = ' class="failed"' if s["unaccounted"] else ""
+        rows.append(
+            f"<tr><td>{_e(s['title'])}</td><td>{_e(s['raw_rows'])}</td><td>{s['set_aside']}</td>"
+            f"<td>{s['excluded']}</td><td>{_e(how if s['set_aside'] else '—')}</td>"
+            f"<td{bad}>{s['unaccounted']}</td></tr>"
+        )
+    accepted = "".join(
+        f"<li>{_e(a['file'])} 第{_e(a['row'])}行：{_e(a['reason'])}"
+        + ("" if a["found"] else "（<b>本次没有这一剔除行</b>）")
+        + "</li>"
+        for a in report.accepted
+    )
+    listed = f"<p>config.yaml 中确认不计入的行：</p><ul>{accepted}</ul>" if accepted else ""
+    return (
+        "<h2>剔除与不计入的行</h2><p>每一行原始数据或者进入清洗后的表，或者列入 set_aside.csv"
+        "（文件、行号、原因）。没有汇总表可核对的台账，剔除的行须在 config.yaml 的"
+        " accepted_set_aside 中逐行确认，否则报告不予发布。</p>"
+        f"<table>{head}{''.join(rows)}</table>{listed}"
+    )
 
 
 def _figures_html(checks: Iterable[Check]) -> str:

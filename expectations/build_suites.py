@@ -288,6 +288,32 @@ def conservation_suite() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def set_aside_suite() -> list[dict[str, Any]]:
+    """On the set-aside frame: one row per row set aside or excluded, and stale acceptances."""
+    uncontrolled = ["F1", "F2", "F3", *EXCHANGE, "F17", "F18"]
+    return [
+        spec("ExpectColumnValuesToNotBeNull", "set_aside.accounted_for",
+             "每个被剔除的数据行都有交代：资助台账由拨付汇总表核对；其他台账须在 config.yaml 的 "
+             "accepted_set_aside 中写明文件、行号和原因（否则相关数字会少算，报告不予发布）",
+             uncontrolled, column="accounted_by"),
+        spec("ExpectColumnValuesToBeInSet", "set_aside.acceptances_current",
+             "config.yaml 中确认剔除的每一行，都是本次实际剔除的行（台账改动后须重新确认）",
+             uncontrolled, column="kind", value_set=["set_aside", "excluded"]),
+    ]  # fmt: skip
+
+
+def stated_totals_suite() -> list[dict[str, Any]]:
+    """On the stated-totals frame: one row per 合计/小计 row found in a ledger file."""
+    every = ["F1", "F2", "F3", *ALL_AID, *EXCHANGE, "F17", "F18"]
+    return [
+        spec("ExpectColumnValuesToNotBeNull", "stated_totals.readable",
+             "台账中合计、小计行的金额和人次能够读取", every, column="diff"),
+        spec("ExpectColumnValuesToBeInSet", "stated_totals.match",
+             "台账自带的合计、小计行等于其上方各数据行之和（金额精确到分）", every,
+             column="diff", value_set=[0]),
+    ]  # fmt: skip
+
+
 def _eq(column: str, value: str) -> dict[str, Any]:
     return {"type": "comparison", "column": {"name": column}, "operator": "==", "parameter": value}
 
@@ -306,6 +332,8 @@ def all_specs() -> dict[str, list[dict[str, Any]]]:
         "aid_control": aid_control_suite(),
         "exchange_rotation": exchange_rotation_suite(),
         "conservation": conservation_suite(),
+        "set_aside": set_aside_suite(),
+        "stated_totals": stated_totals_suite(),
     }
 
 

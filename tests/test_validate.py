@@ -213,7 +213,9 @@ def test_every_committed_expectation_is_reported(baseline: v.ValidationReport) -
 
 # --- one mutation per expectation ---------------------------------------------------------------
 
-Mutation = Callable[[Tables, Conservation], Policy | None]
+Mutation = Callable[[Tables, Conservation], Policy | tuple[Policy, dict[str, Any]] | None]
+# A mutation may also return (policy, extras): extras are validate()'s set_aside and
+# stated_totals, which the tiny county does not have.
 
 
 def _set(table: str, row: int, column: str, value: Any) -> Mutation:
@@ -321,6 +323,30 @@ def _conservation(ledger: str, **changes: int) -> Mutation:
 
 def _conservation_missing(t: Tables, c: Conservation) -> None:
     del c["approvals"]
+
+
+def _aside(ledger: str, kind: str = "set_aside", accept: tuple[str, int] | None = None) -> Mutation:
+    """One set-aside row of ``ledger`` (officers' file, row 9), optionally accepted in config."""
+
+    def mutate(t: Tables, c: Conservation) -> tuple[Policy, dict[str, Any]]:
+        from edureport.policy import Accepted
+
+        rows = [(ledger, "名册.xlsx", 9, "用工性质", "用工性质无法识别", kind)]
+        aside = pd.DataFrame(rows, columns=["ledger", "file", "row", "column", "reason", "kind"])
+        accepted = () if accept is None else (Accepted(*accept, "经核实已调出本单位"),)
+        return tiny_policy(accepted=accepted), {"set_aside": aside}
+
+    return mutate
+
+
+def _stated(stated: int | None, computed: int = 150_000) -> Mutation:
+    def mutate(t: Tables, c: Conservation) -> tuple[Policy, dict[str, Any]]:
+        total = {"ledger": "control", "file": CONTROL_FILE, "sheet": None, "row": 9,
+                 "kind": "total", "column": "amount", "stated": stated, "computed": computed,
+                 "agrees": stated == computed}  # fmt: skip
+        return tiny_policy(), {"stated_totals": [total]}
+
+    return mutate
 
 
 AIDC = "aid_control"
@@ -467,16 +493,24 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
     ("conservation.rows_conserved", _conservation("aid", raw_rows=11),
      {"conservation.rows_conserved"}),
     ("conservation.counted", _conservation_missing, {"conservation.counted"}),
+    # set-aside rows: accounted for, or accepted in config.yaml
+    ("set_aside.accounted_for", _aside("officers"), {"set_aside.accounted_for"}),
+    ("set_aside.acceptances_current", _aside("officers", accept=("名册.xlsx", 10)),
+     {"set_aside.acceptances_current", "set_aside.accounted_for"}),
+    # the files' own totals
+    ("stated_totals.match", _stated(160_000), {"stated_totals.match"}),
+    ("stated_totals.readable", _stated(None), {"stated_totals.readable"}),
     ("conservation.matches_table", _conservation("officers", raw_rows=4, cleaned_rows=4),
      {"conservation.matches_table"}),
 ]  # fmt: skip
 
 
-def _mutated(mutation: Mutation) -> tuple[Tables, Conservation, Policy]:
+def _mutated(mutation: Mutation) -> tuple[Tables, Conservation, Policy, dict[str, Any]]:
     tables = {name: frame.copy() for name, frame in tiny_tables().items()}
     conservation = tiny_conservation(tables)
-    policy = mutation(tables, conservation) or tiny_policy()
-    return tables, conservation, policy
+    result = mutation(tables, conservation)
+    policy, extras = result if isinstance(result, tuple) else (result or tiny_policy(), {})
+    return tables, conservation, policy, extras
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -500,12 +534,18 @@ def _run(mutation: Mutation) -> v.ValidationReport:
     (a suite's result depends only on its frame and its parameters);
     test_shortcut_agrees_with_validate checks that this equals a full run.
     """
-    tables, conservation, policy = _mutated(mutation)
+    tables, conservation, policy, extras = _mutated(mutation)
     base_tables = tiny_tables()
     base_frames = v.build_frames(base_tables, tiny_conservation(base_tables))
     base_params = v.expectation_parameters(tiny_policy())
     base_checks = _baseline_by_suite()
-    frames = v.build_frames(tables, conservation)
+    frames = v.build_frames(
+        tables,
+        conservation,
+        extras.get("set_aside"),
+        extras.get("stated_totals", ()),
+        policy.accepted,
+    )
     params = v.expectation_parameters(policy)
     checks: list[v.Check] = []
     for name in v.SUITES:
@@ -527,7 +567,8 @@ def _baseline_by_suite() -> dict[str, list[v.Check]]:
 
 def test_shortcut_agrees_with_validate(gx_context: Any) -> None:
     for mutation in (_duplicate_aid_row, _declare(2)):
-        full = v.validate(*_mutated(mutation))
+        tables, conservation, policy, extras = _mutated(mutation)
+        full = v.validate(tables, conservation, policy, **extras)
         assert [c.to_dict() for c in _run(mutation).checks] == [c.to_dict() for c in full.checks]
 
 
@@ -746,7 +787,7 @@ def test_missing_table_fails_visibly(gx_context: Any) -> None:
     def drop(t: Tables, c: Conservation) -> None:
         del t["approvals"]
 
-    report = v.validate(*_mutated(drop))
+    report = v.validate(*_mutated(drop)[:3])
     approvals = {c.name for c in report.checks if c.suite == "approvals"}
     assert failed_names(report) == approvals | {"conservation.matches_table"}
     found = report.check("approvals.columns").found
@@ -760,7 +801,7 @@ def test_text_amounts_fail_the_type_check_and_reconciliation(gx_context: Any) ->
         amounts[0] = "七百五十元"
         t["aid"]["amount_fen"] = amounts
 
-    report = v.validate(*_mutated(text_amounts))
+    report = v.validate(*_mutated(text_amounts)[:3])
     failed = failed_names(report)
     assert {"aid.amount_fen_integer", *RECONCILE_AMT} <= failed
     assert {c.suite for c in report.failed} == {"aid", "aid_control"}
