@@ -1369,6 +1369,15 @@ def write_sample(raw_dir: Path, year: int, county: str = "示例县") -> Manifes
 # ------------------------------------------------------------------ large, vectorised
 
 
+# 40 county codes in use (GB/T 2260), one per stage (4) and block of 1000 × days of students.
+_LARGE_AREAS = _words(
+    "110101 110102 110105 110106 110107 110108 110109 110111 110112 110113 110114 110115 "
+    "110116 110117 110118 110119 120101 120102 120103 120104 120105 120106 120110 120111 "
+    "120112 120113 120114 120115 120116 120117 120118 120119 310101 310104 310105 310106 "
+    "310107 310109 310110 310112"
+)
+
+
 def _id_matrix(stage: str, numbers: np.ndarray, year: int) -> np.ndarray:
     """Valid IDs, as an (n, 18) ASCII matrix, one per distinct student number of a stage."""
     youngest, oldest = STAGE_AGES[stage]
@@ -1386,8 +1395,8 @@ def _id_matrix(stage: str, numbers: np.ndarray, year: int) -> np.ndarray:
         (seq, 3),
     )
     digits = np.empty((numbers.size, 17), dtype=np.int64)
-    digits[:, :4] = (4, 3, 9, 9)  # fictional area 4399 + stage + block
-    digits[:, 4], digits[:, 5] = STAGES.index(stage), block
+    areas = np.array([[int(d) for d in code] for code in _LARGE_AREAS], dtype=np.int64)
+    digits[:, :6] = areas[STAGES.index(stage) * 10 + block]  # a real area per stage and block
     col = 6
     for value, width in fields:
         for j in range(width):
