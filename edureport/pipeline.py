@@ -68,6 +68,7 @@ PUBLISHED = (
     "run.json",
     "report.html",
 )
+KERNEL_LOG = "kernels.log"  # in the run folder: what the notebook kernels printed themselves
 STATE = "published.json"  # in the published folder: fingerprint, run id and time of the publish
 JOURNAL = ".publishing.json"  # present only while a publish is under way
 LOCK = ".lock"
@@ -313,7 +314,7 @@ def _steps(
 ) -> RunResult:
     total = len(NOTEBOOKS) + 1
     record["notebooks"] = []
-    with _Kernels(Path(options.notebooks_dir)) as kernels:
+    with _Kernels(Path(options.notebooks_dir), run_dir / KERNEL_LOG) as kernels:
         for i, (name, label) in enumerate(NOTEBOOKS, start=1):
             t0 = time.perf_counter()
             say(f"[{i}/{total}] {label} …")
@@ -385,8 +386,11 @@ class _Kernels:
     with "Address already in use".
     """
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, log: Path | None = None) -> None:
         self.cwd = cwd
+        # the kernels' own stdout/stderr (start-up notices, ZMQ noise at shut-down under load)
+        # go to the run folder, not the console
+        self.log = open(log, "ab") if log else None  # closed in close()
         root = Path(tempfile.gettempdir())
         if len(os.fsencode(root)) > 60 and Path("/tmp").is_dir():  # <dir>/k12-5 under ~100
             root = Path("/tmp")
@@ -429,6 +433,8 @@ class _Kernels:
         for thread in self.closing:
             thread.join()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.log:
+            self.log.close()
 
     def _start(self, name: str, prepare: bool) -> _Kernel:
         from jupyter_client.manager import KernelManager
@@ -452,7 +458,8 @@ class _Kernels:
         km.client = client
         self.kernels.append(kernel)  # before it starts: close() must find it whatever happens
         try:
-            km.start_kernel(cwd=str(self.cwd), extra_arguments=list(KERNEL_ARGUMENTS))
+            streams = {"stdout": self.log, "stderr": self.log} if self.log else {}
+            km.start_kernel(cwd=str(self.cwd), extra_arguments=list(KERNEL_ARGUMENTS), **streams)
         except Exception as exc:
             raise EdureportError(
                 f"笔记本 {name}.ipynb 的内核无法启动 the notebook's kernel did not start: "

@@ -807,7 +807,10 @@ def set_aside_summary(
     return out
 
 
-STATED_COLUMNS = ("file", "row", "item", "ledger", "kind", "column", "stated", "computed", "diff")
+STATED_COLUMNS = (
+    "file", "row", "item", "ledger", "kind", "column", "stated", "computed", "diff_amount_fen",
+    "diff_person_times",
+)  # fmt: skip
 
 
 def stated_totals_frame(stated: list[Mapping[str, Any]]) -> pd.DataFrame:
@@ -821,6 +824,7 @@ def stated_totals_frame(stated: list[Mapping[str, Any]]) -> pd.DataFrame:
         label = "金额" if money else "人次"
         stated_text = "无法读取" if t["stated"] is None else f"{show(t['stated'])} {unit}"
         diff = None if t["stated"] is None else t["stated"] - t["computed"]
+        diffs = (diff, None) if money else (None, diff)
         title = SUITE_TITLES.get(t["ledger"], t["ledger"])
         item = (
             f"{title}{what}行（{label}）：表中写 {stated_text}，"
@@ -828,10 +832,10 @@ def stated_totals_frame(stated: list[Mapping[str, Any]]) -> pd.DataFrame:
         )
         rows.append(
             (t["file"], t["row"], item, t["ledger"], t["kind"], t["column"], t["stated"],
-             t["computed"], diff)
+             t["computed"], *diffs)
         )  # fmt: skip
     frame = pd.DataFrame(rows, columns=list(STATED_COLUMNS))
-    for col in ("row", "stated", "computed", "diff"):
+    for col in ("row", "stated", "computed", "diff_amount_fen", "diff_person_times"):
         frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
     return frame
 

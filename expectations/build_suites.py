@@ -307,10 +307,13 @@ def stated_totals_suite() -> list[dict[str, Any]]:
     every = ["F1", "F2", "F3", *ALL_AID, *EXCHANGE, "F17", "F18"]
     return [
         spec("ExpectColumnValuesToNotBeNull", "stated_totals.readable",
-             "台账中合计、小计行的金额和人次能够读取", every, column="diff"),
-        spec("ExpectColumnValuesToBeInSet", "stated_totals.match",
-             "台账自带的合计、小计行等于其上方各数据行之和（金额精确到分）", every,
-             column="diff", value_set=[0]),
+             "台账中合计、小计行的金额和人次能够读取", every, column="stated"),
+        spec("ExpectColumnValuesToBeInSet", "stated_totals.amount_match",
+             "台账自带的合计、小计行的金额等于其上方各数据行之和（精确到分）", every,
+             column="diff_amount_fen", value_set=[0]),
+        spec("ExpectColumnValuesToBeInSet", "stated_totals.person_times_match",
+             "台账自带的合计、小计行的人次等于其上方各数据行之和", every,
+             column="diff_person_times", value_set=[0]),
     ]  # fmt: skip
 
 

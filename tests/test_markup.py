@@ -47,7 +47,8 @@ def test_plain_cells_are_unchanged(value: str) -> None:
 
 def test_set_aside_csv_never_runs_a_formula(tmp_path: Path) -> None:
     rows = [
-        ("aid", f"{trigger}资助发放.csv", 3, "金额", f"{trigger}reason") for trigger in TRIGGERS
+        ("aid", f"{trigger}资助发放.csv", 3, "金额", f"{trigger}reason", "set_aside")
+        for trigger in TRIGGERS
     ]
     aside = pd.DataFrame(rows, columns=SET_ASIDE_COLUMNS)
     result = CleanResult({}, aside, {}, {})

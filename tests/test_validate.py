@@ -339,10 +339,10 @@ def _aside(ledger: str, kind: str = "set_aside", accept: tuple[str, int] | None 
     return mutate
 
 
-def _stated(stated: int | None, computed: int = 150_000) -> Mutation:
+def _stated(stated: int | None, computed: int = 150_000, column: str = "amount") -> Mutation:
     def mutate(t: Tables, c: Conservation) -> tuple[Policy, dict[str, Any]]:
         total = {"ledger": "control", "file": CONTROL_FILE, "sheet": None, "row": 9,
-                 "kind": "total", "column": "amount", "stated": stated, "computed": computed,
+                 "kind": "total", "column": column, "stated": stated, "computed": computed,
                  "agrees": stated == computed}  # fmt: skip
         return tiny_policy(), {"stated_totals": [total]}
 
@@ -498,7 +498,9 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
     ("set_aside.acceptances_current", _aside("officers", accept=("名册.xlsx", 10)),
      {"set_aside.acceptances_current", "set_aside.accounted_for"}),
     # the files' own totals
-    ("stated_totals.match", _stated(160_000), {"stated_totals.match"}),
+    ("stated_totals.amount_match", _stated(160_000), {"stated_totals.amount_match"}),
+    ("stated_totals.person_times_match", _stated(9, 8, "person_times"),
+     {"stated_totals.person_times_match"}),
     ("stated_totals.readable", _stated(None), {"stated_totals.readable"}),
     ("conservation.matches_table", _conservation("officers", raw_rows=4, cleaned_rows=4),
      {"conservation.matches_table"}),
