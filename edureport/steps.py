@@ -263,6 +263,10 @@ def clean_lines(run: Path) -> list[str]:
 def validation_lines(validation: dict[str, Any]) -> list[str]:
     """Console lines after validation: the set-aside line, then every failed check in full."""
     lines = [f"      {set_aside_text(validation)}"]
+    for s in validation.get("set_aside", []):
+        reasons = "；".join(f"{r}（{n}行）" for r, n in s.get("reasons", {}).items())
+        if reasons:
+            lines.append(f"      {s['title']}剔除原因 reasons: {reasons}")
     failed = [c for c in validation.get("checks", []) if c.get("status") == "failed"]
     if failed:
         lines.append(f"      未通过的校验 failed checks ({len(failed)}):")

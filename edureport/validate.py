@@ -802,9 +802,18 @@ def set_aside_summary(
                 "controlled": ledger in CONTROLLED,
                 "accepted": int(accepted.sum()),
                 "unaccounted": int(problems["accounted_by"].isna().sum()),
+                "reasons": _reason_counts(mine),
             }
         )
     return out
+
+
+def _reason_counts(rows: pd.DataFrame, most: int = 5) -> dict[str, int]:
+    """The commonest reasons (column: reason) of a ledger's set-aside rows, with their counts."""
+    if rows.empty:
+        return {}
+    reasons = rows["item"].str.split("：", n=1).str[1]
+    return {str(k): int(v) for k, v in reasons.value_counts().head(most).items()}
 
 
 STATED_COLUMNS = (
