@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import (
@@ -37,8 +37,17 @@ found or the Dask scheduler cannot be reached.
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but wrong parameters exit 64 (EX_USAGE) as the README's table says, not 2
+    (which here means bad input); sub-commands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: 参数错误 error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="edureport",
         description="县教育局法治政府建设情况工作报告：从台账到经过校验的报告。",
         epilog=EXIT_CODES,
