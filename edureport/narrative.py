@@ -93,6 +93,9 @@ def parse(text: str, source: str, known: set[str]) -> list[Block]:
     return blocks
 
 
+NO_CHANGE = ("county", "year")  # names with no value last year to compare with
+
+
 def _check_refs(line: str, source: str, n: int, known: set[str]) -> None:
     for m in _REF.finditer(line):
         ref = m.group(1)
@@ -100,6 +103,19 @@ def _check_refs(line: str, source: str, n: int, known: set[str]) -> None:
             name = ref.split(":", 1)[1]
             if f"{ref.split(':', 1)[0]}:{name}" in known:
                 continue
+        elif ref.startswith(("table:", "chart:")) and ref in known:
+            raise InputError(
+                f"“{{{{ {ref} }}}}”须单独占一行（表格和图表不能放在段落中间）"
+                " a table or chart must stand on a line of its own",
+                file=source,
+                row=n,
+            )
+        elif ref.endswith(".change") and ref.removesuffix(".change") in NO_CHANGE:
+            raise InputError(
+                f"“{ref}”没有同比变化可言，只有数字才有 .change no change for this name",
+                file=source,
+                row=n,
+            )
         elif ref.removesuffix(".change") in known:
             continue
         raise InputError(
