@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(autouse=True)
 def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EDUREPORT_PSEUDONYM_KEY", "test-key-not-secret")
+    monkeypatch.setenv("EDUREPORT_PSEUDONYM_KEY", "test-key-not-secret-7f3a9c")
 
 
 def make_id(first17: str) -> str:
@@ -191,7 +191,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---------------------------------------------------------------- hostile inputs, privacy (issue 8)
 
 SAMPLE_DIR = paths.RAW_DIR / paths.SAMPLE_COUNTY / str(paths.SAMPLE_YEAR)
-TEST_KEY = "test-key-not-secret"
+TEST_KEY = "test-key-not-secret-7f3a9c"
 
 
 def sample_copy(root: Path) -> Path:

@@ -276,3 +276,54 @@ def test_a_short_key_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPat
     with pytest.raises(UsageError, match="太短") as err:
         pseudonym.pseudonyms("id", ["x"])
     assert "short-secret" not in str(err.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"abc", b"a" * 64, b"ab" * 16, b"\n\n"])
+def test_a_weak_key_file_is_refused_without_showing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
+) -> None:
+    from edureport import pseudonym
+    from edureport.errors import EXIT_USAGE, UsageError
+
+    path = tmp_path / "pseudonym.key"
+    path.write_bytes(content)
+    monkeypatch.delenv(pseudonym.KEY_ENV, raising=False)
+    monkeypatch.setenv(pseudonym.KEY_FILE_ENV, str(path))
+    with pytest.raises(UsageError, match="太短或太简单") as err:
+        pseudonym.pseudonyms("id", ["x"])
+    assert err.value.exit_code == EXIT_USAGE
+    assert not content or content.decode() not in str(err.value)
+
+
+def test_a_repetitive_environment_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from edureport import pseudonym
+    from edureport.errors import UsageError
+
+    monkeypatch.setenv(pseudonym.KEY_ENV, "ab" * 20)  # 40 characters, 40 bits
+    with pytest.raises(UsageError):
+        pseudonym.pseudonyms("id", ["x"])
+
+
+def test_a_generated_key_is_synced_strong_and_named_by_its_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from edureport import pseudonym
+
+    path = tmp_path / "state" / "pseudonym.key"
+    monkeypatch.delenv(pseudonym.KEY_ENV, raising=False)
+    monkeypatch.setenv(pseudonym.KEY_FILE_ENV, str(path))
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    key = pseudonym.key()
+    assert len(synced) == 2  # the file, then its folder
+    assert path.read_bytes() == key and len(key) == 64
+    assert (path.stat().st_mode & 0o777) == 0o600
+    assert not list(path.parent.glob(".*.tmp"))
+    key_id = pseudonym.key_id()
+    assert len(key_id) == 16 and key_id not in key.decode()
+    path.write_text(secrets.token_hex(32))  # a rotated key has another id
+    pseudonym._key.cache_clear()
+    assert pseudonym.key_id() != key_id
