@@ -23,6 +23,9 @@ SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason", "kind"]
 SET_ASIDE, EXCLUDED = "set_aside", "excluded"  # a row that could not be used; one a rule leaves out
 PERSONAL = ("name", "id_number")
 DROPPED = (*PERSONAL, "status")  # never in a cleaned table (status is free text)
+# Kept only what figures and checks need: identifiers of people become pseudonyms, the rest goes.
+PSEUDONYMISED = {"officers": {"cert_no": "cert"}, "exchange": {"to_school": "school"}}
+NOT_KEPT = {"officers": ("gender", "unit"), "exchange": ("from_school",)}
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell: a longer value is not a ledger entry
 MAX_FEN = 2**63 - 1  # a ledger's amounts must add up inside 64-bit integers
 
@@ -562,7 +565,12 @@ def _finish(raw: RawLedger, frame: pd.DataFrame) -> pd.DataFrame:
         frame.insert(0, "person", pseudonyms("id", frame["id_number"]).set_axis(frame.index))
     elif "name" in frame:
         frame.insert(0, "person", pseudonyms(raw.ledger, frame["name"]).set_axis(frame.index))
-    frame = frame.drop(columns=[c for c in DROPPED if c in frame])
+    for column, kind in PSEUDONYMISED.get(raw.ledger, {}).items():
+        # a certificate number is public and names its officer; a principal's school names them
+        keys = pseudonyms(kind, frame[column].fillna("")).set_axis(frame.index)
+        frame[column] = keys.where(frame[column].notna(), None)
+    gone = (*DROPPED, *NOT_KEPT.get(raw.ledger, ()))
+    frame = frame.drop(columns=[c for c in gone if c in frame])
     if "amount" in frame:
         frame = frame.rename(columns={"amount": "amount_fen"})
     for col in ("amount_fen", "person_times"):

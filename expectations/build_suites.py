@@ -42,10 +42,10 @@ SCHEMAS: dict[str, list[str]] = {
     ],
     "control": ["file", "row", "stage", "programme", "person_times", "amount_fen"],
     "officers": [
-        "file", "row", "person", "gender", "unit", "cert_no", "cert_issued", "cert_valid_until",
+        "file", "row", "person", "cert_no", "cert_issued", "cert_valid_until",
         "employment", "training_hours",
     ],
-    "exchange": ["file", "row", "person", "role", "kind", "from_school", "to_school", "start_on"],
+    "exchange": ["file", "row", "person", "role", "kind", "to_school", "start_on"],
     "inspections": ["file", "row", "institution", "inst_type", "licence", "inspected_on", "result"],
     "approvals": ["file", "row", "institution", "inst_type", "approved_on", "licence"],
 }  # fmt: skip

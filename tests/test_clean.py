@@ -213,3 +213,22 @@ def test_stable_pseudonyms(county_dir: Path) -> None:
     b = clean_folder(county_dir, 2022).tables["aid"]["person"].tolist()
     assert a == b and len(set(a)) == 2 and all(len(p) == 16 for p in a)
     assert make_id("11010519491231002").endswith("X")
+
+
+def test_cleaned_tables_keep_no_identifier_in_the_clear() -> None:
+    """Certificate numbers and exchange schools become pseudonyms; 性别, 股室 and 原学校 go."""
+    import openpyxl
+
+    from edureport import paths
+
+    folder = paths.RAW_DIR / paths.SAMPLE_COUNTY / "2022"
+    result = clean_folder(folder, 2022)
+    officers, exchange = result.tables["officers"], result.tables["exchange"]
+    assert not {"gender", "unit", "name", "status"} & set(officers.columns)
+    assert not {"from_school", "name", "id_number"} & set(exchange.columns)
+    roster = openpyxl.load_workbook(next(folder.glob("*执法人员*.xlsx")), read_only=True).active
+    certs = {str(r[3]) for r in roster.iter_rows(min_row=3, values_only=True) if r[3]}
+    assert certs and not certs & set(officers["cert_no"].dropna())
+    assert officers["cert_no"].str.fullmatch("[0-9a-f]{16}").all()
+    assert exchange["to_school"].str.fullmatch("[0-9a-f]{16}").all()
+    assert exchange["to_school"].nunique() > 1

@@ -88,8 +88,6 @@ def _officers() -> pd.DataFrame:
             "file": "行政执法人员名册.xlsx",
             "row": pd.array([3, 4, 5], dtype="int64"),
             "person": ["o01", "o02", "o03"],
-            "gender": ["男", "女", "男"],
-            "unit": ["政策法规股", "政策法规股", "督导室"],
             "cert_no": ["JY001", "JY002", "JY003"],
             "cert_issued": _dates(["2020-01-01", "2021-06-30", "2022-12-31"]),
             "cert_valid_until": _dates(["2025-12-31", "2022-12-31", "2027-12-31"]),
@@ -107,7 +105,6 @@ def _exchange() -> pd.DataFrame:
             "person": ["t01", "t02", "t03", "t04", "t04"],
             "role": ["教师", "教师", "校长", "教师", "教师"],
             "kind": ["交流轮岗", "交流轮岗", "交流轮岗", "走教", "走教"],
-            "from_school": ["城关小学", "城关小学", "河西小学", "城关小学", "城关小学"],
             "to_school": ["河西小学", "东山小学", "城关小学", "东山小学", "南岭小学"],
             "start_on": _dates(["2022-09-01"] * 5),
         }
@@ -710,13 +707,11 @@ def test_write_json_and_offline_html(gx_context: Any, tmp_path: Path) -> None:
         assert person not in page and person not in json_path.read_text(encoding="utf-8")
 
 
-def test_summary_table_and_raise_if_failed(baseline: v.ValidationReport) -> None:
+def test_summary_table(baseline: v.ValidationReport) -> None:
     table = baseline.summary_table()
     assert len(table) == len(baseline.checks) and set(table["状态"]) == {"通过"}
-    baseline.raise_if_failed()  # passes silently
     failing = _run(_control_amount_off)
-    with pytest.raises(v.ValidationFailed, match=r"aid_control\.amount_match"):
-        failing.raise_if_failed()
+    assert "aid_control.amount_match" in {c.name for c in failing.failed}
 
 
 def test_policy_values_drive_the_parameters(gx_context: Any) -> None:
