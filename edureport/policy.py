@@ -75,13 +75,6 @@ class Policy:
         """Last second of the report year."""
         return dt.datetime(self.year, 12, 31, 23, 59, 59)
 
-    def standard_for(self, stage: str, programme: str) -> Standard | None:
-        """The standard for (stage, programme), or None when amounts vary per student."""
-        for standard in self.standards:
-            if (standard.stage, standard.programme) == (stage, programme):
-                return standard
-        return None
-
 
 def load_policy(county_year_dir: Path, year: int) -> Policy:
     """National defaults overridden by ``<county_year_dir>/config.yaml`` when it exists.

@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from edureport import paths
-from edureport.errors import ValidationFailed
 from edureport.imports import SKIPPED_IMPORTS, import_lean  # noqa: F401  (re-exported)
 from edureport.policy import Policy
 
@@ -261,12 +260,6 @@ class ValidationReport:
         json_path.write_text(self.to_json() + "\n", encoding="utf-8")
         html_path.write_text(render_html(self), encoding="utf-8")
         return json_path, html_path
-
-    def raise_if_failed(self) -> None:
-        """Raise ValidationFailed naming the failed checks."""
-        if not self.passed:
-            names = "、".join(c.name for c in self.failed)
-            raise ValidationFailed(f"数据校验未通过（{len(self.failed)} 项）：{names}")
 
 
 # --- the context ---------------------------------------------------------------------------------
