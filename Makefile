@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## install everything the main job needs (venv, packages, CJK font)
 
-setup-test: setup ## also install what the browser tests need (Debian chromium)
-	bash scripts/system-packages.sh browser
+setup-test: setup ## also install what the browser and Word tests need (Debian chromium, LibreOffice)
+	bash scripts/system-packages.sh browser docx
 
 run: setup ## set up, then run the main job on the bundled sample (COUNTY=… YEAR=… to change)
 	$(BIN)/edureport run --county $(COUNTY) --year $(YEAR)

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the project needs beyond Python: a CJK font for the charts (fonts),
-# and Chromium for the browser tests (browser). Installs only what is missing.
+# Chromium for the browser tests (browser), and LibreOffice Writer with poppler-utils to render
+# report.docx to PDF and PNG for the Word-layout tests (docx). Installs only what is missing.
 set -euo pipefail
-declare -A wanted=([fonts]="fonts-noto-cjk" [browser]="chromium")
+declare -A wanted=(
+  [fonts]="fonts-noto-cjk"
+  [browser]="chromium"
+  [docx]="libreoffice-writer poppler-utils"
+)
 missing=()
 for group in "$@"; do
   for pkg in ${wanted[$group]}; do
