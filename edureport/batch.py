@@ -26,7 +26,7 @@ from .errors import (
 from .figures import MONEY
 from .formatting import count_text, money_text
 from .paths import published_dir
-from .pipeline import RunOptions, read_json, run
+from .pipeline import RunOptions, published_version, read_json, run
 from .site import write_index, write_rollup
 
 # Key figures shown in the batch's table: (figure key, column heading).
@@ -111,8 +111,13 @@ def run_county(
 
 
 def published_figures(out_root: Path, county: str, year: int) -> dict[str, tuple[int, str]]:
-    """The key figures of the county-year's published report: exact value and unit."""
-    figures = read_json(published_dir(out_root, county, year) / "figures.json")
+    """The key figures of the county-year's published report: exact value and unit (from the
+    version published now, even if a run switches in another meanwhile)."""
+    try:
+        target = published_dir(out_root, county, year)
+    except UsageError:  # a folder whose name cannot be a county: its outcome says why
+        return {}
+    figures = read_json(published_version(target) / "figures.json")
     return {
         k: (int(figures[k]["value"]), figures[k]["unit"]) for k, _ in TABLE_FIGURES if k in figures
     }

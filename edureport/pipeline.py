@@ -3,26 +3,38 @@
 Every run has its own folder ``<out>/<county>/<year>/runs/<run-id>/`` (never rewritten once
 finished) with its executed notebooks, parameters, input hashes, versions, step durations,
 validation results, log and status (``run.json``, rewritten atomically as the run goes, so it is
-never half written). Only a passing run is published, each file written beside and renamed into
-place, ``report.html`` last, so readers never see half a report.
+never half written).
+
+Only a passing run is published, and a publication is switched in whole: the run's results are
+staged as a new version ``versions/<seq>-<run-id>/`` (with ``published.json``, a manifest of
+every file), then the one symlink ``current`` is pointed at it by a single atomic rename. The
+published names readers use (``report.html``, ``validation.html``, ``figures.json`` …) are
+stable symlinks ``<name> -> current/<name>``, so every path resolution sees the old version or
+the new one, never a mix, and the links inside ``report.html`` (``validation.html``) resolve
+beside it. The last :data:`KEEP_VERSIONS` versions are kept; older ones are removed after a
+switch.
 
 Crash safety: runs of one county-year are serialised by an OS file lock (``.lock``, released by
-the kernel when a process dies, so a killed run never leaves a stale lock). A publish first
-writes a journal (``.publishing.json``); the next run finishes a publish that was killed half-way
-(the run folder holds the complete, validated result), sweeps staged leftovers, and marks runs
-whose record still says ``running`` as ``interrupted``.
+the kernel when a process dies, so a killed run never leaves a stale lock). The switch of
+``current`` is the commit: the next run (:func:`recover`) discards a version staged but not
+switched to, records its run as ``interrupted``, records a run whose version *is* current as
+``published`` (its publication completed, whatever stopped it after), and migrates a folder
+published before versions existed (plain files) without ever removing its report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import itertools
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -45,6 +57,7 @@ from .errors import (
     status_of,
 )
 from .imports import import_lean
+from .keys import key_id
 from .paths import NOTEBOOKS_DIR, county_year_dir, published_dir
 from .provenance import code_fingerprint, code_version, package_versions
 from .steps import check_parameters, sha256
@@ -54,7 +67,8 @@ NOTEBOOKS = (
     ("2_validate", "校验 validate"),
     ("3_report", "生成报告 report"),
 )
-# What a passing run publishes, in this order; report.html is replaced last.
+# What a passing run publishes: each a stable name <name> -> current/<name> in the published
+# folder (an entry the run did not produce is a dangling link: absent).
 PUBLISHED = (
     "report.docx",
     "notebooks",
@@ -69,9 +83,15 @@ PUBLISHED = (
     "report.html",
 )
 KERNEL_LOG = "kernels.log"  # in the run folder: what the notebook kernels printed themselves
-STATE = "published.json"  # in the published folder: fingerprint, run id and time of the publish
-JOURNAL = ".publishing.json"  # present only while a publish is under way
+STATE = "published.json"  # in each version: fingerprint, run id, time, manifest of the files
+VERSIONS = "versions"  # in the published folder: versions/<seq>-<run-id>/, one publication each
+CURRENT = "current"  # the symlink to the version published now; switching it is the commit
+STAGING = ".partial"  # suffix of a version being staged (never pointed at)
+KEEP_VERSIONS = 3  # the current version and the ones before it kept (older removed)
+LEGACY_JOURNAL = ".publishing.json"  # left by a publish cut short by releases before versions
 LOCK = ".lock"
+# Called with the name of each publishing step before it is taken (tests kill the run there).
+publish_hook: Callable[[str], None] | None = None
 # How every notebook kernel is started. The kernel's own log is not ours to show: its start-up
 # notices, and at shutdown (jupyter_client interrupts before it shuts down) "KeyboardInterrupt
 # caught in kernel" or, when a run is stopped mid-cell, a traceback of a reply to a closed
@@ -81,8 +101,7 @@ KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_f
 START_TIMEOUT = 120  # seconds for a kernel to start and, when started ahead, to prepare
 # Errors raised inside a notebook that are the project's own, by exception class name.
 _OWN_ERRORS: dict[str, type[EdureportError]] = {
-    cls.__name__: cls
-    for cls in (errors.InputError, errors.UsageError, errors.ValidationFailed, errors.CellError)
+    cls.__name__: cls for cls in (errors.InputError, errors.UsageError, errors.CellError)
 }
 
 
@@ -118,15 +137,18 @@ def now() -> str:
 
 
 def fingerprint(data: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> tuple[str, dict[str, str]]:
-    """What a run depends on: every input file (ledgers, narrative, config, last year's) and the
-    code, notebooks included. Returns the digest and the SHA-256 of each input file."""
+    """What a run depends on: every input file (ledgers, narrative, config, last year's), the
+    code, notebooks included, and the pseudonym key (by its id: a rotated key changes every
+    pseudonym, so the run is not "unchanged"). Returns the digest and each input's SHA-256."""
+
     inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
     prev = data.parent / str(int(data.name) - 1) if data.name.isdigit() else None
     if prev and prev.is_dir():
         inputs |= {f"previous/{p.name}": sha256(p) for p in sorted(prev.iterdir()) if p.is_file()}
     notebooks = {name: sha256(notebooks_dir / f"{name}.ipynb") for name, _ in NOTEBOOKS}
     blob = json.dumps(
-        {"inputs": inputs, "notebooks": notebooks, "code": code_fingerprint()}, sort_keys=True
+        {"inputs": inputs, "notebooks": notebooks, "code": code_fingerprint(), "key": key_id()},
+        sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest(), inputs
 
@@ -154,16 +176,17 @@ def run(
     with county_year_lock(target, county, year, options.lock_timeout):
         recover(target, progress)
         finger, inputs = fingerprint(data, options.notebooks_dir)
-        state = read_json(target / STATE)
+        folder = published_version(target)  # state, report and record of one publication
+        state = read_json(folder / STATE)
         if (
             not options.force
             and state.get("fingerprint") == finger
-            and (target / "report.html").is_file()
+            and (folder / "report.html").is_file()
         ):
             progress(
                 f"输入、叙述、配置和程序均未变化，无需重新运行（--force 强制）unchanged: {target}"
             )
-            record = read_json(target / "run.json")
+            record = read_json(folder / "run.json")
             return RunResult(None, target / "report.html", True, EXIT_OK, True, record)
         return _run_locked(county, year, data, target, finger, inputs, options, progress)
 
@@ -198,30 +221,43 @@ def _running_run(target: Path) -> str:
 
 
 def recover(target: Path, progress: Callable[[str], None] = print) -> None:
-    """Under the lock: finish a publish that was killed half-way, remove staged leftovers, and
-    mark runs still recorded as running (none can be: we hold the lock) as interrupted."""
-    journal = read_json(target / JOURNAL)
-    run_dir = target / "runs" / str(journal.get("run_id", ""))
-    if journal and (run_dir / "report.html").is_file() and (run_dir / "run.json").is_file():
-        record = read_json(run_dir / "run.json")
-        record |= {"status": "published", "exit_code": EXIT_OK, "publish_completed": now()}
-        _write_json(run_dir / "run.json", record)
-        _publish_files(run_dir, target, journal["fingerprint"])
-        progress(f"已完成上次中断的发布 completed the interrupted publish of run {run_dir.name}")
-    elif journal:  # cannot finish it: the published files may be mixed, so never skip next
-        (target / STATE).unlink(missing_ok=True)
-    (target / JOURNAL).unlink(missing_ok=True)
+    """Under the lock: make the published folder one whole publication and every run record true.
+
+    A version staged but never switched to is removed and its run recorded ``interrupted``; the
+    run whose version ``current`` points at is recorded ``published`` (its publication completed
+    before it was stopped); a folder of plain files (published before versions) becomes the
+    first version; other runs still recorded as running (none can be: we hold the lock) are
+    recorded ``interrupted``.
+    """
+    discarded = _prune(target)  # without ``current``, nothing in versions/ was ever published
+    if _legacy(target):
+        _migrate(target, progress)
+    (target / LEGACY_JOURNAL).unlink(missing_ok=True)
+    if _current(target):
+        _link_names(target)  # a first publish or a migration cut before every name was linked
     for leftover in [*target.glob(".*.tmp"), *target.glob(".*.old")]:
         _remove(leftover)
-    for path in (target / "runs").glob("*/run.json"):
-        record = read_json(path)
-        if record.get("status") == "running":
+    published_run = _published_run(target)
+    as_published = read_json(published_version(target) / "run.json")
+    for path in sorted((target / "runs").glob("*/run.json")):
+        record, run_id = read_json(path), path.parent.name
+        if record.get("status") == "published":
+            continue
+        if run_id == published_run and as_published.get("run_id") == run_id:
+            _write_json(path, as_published)  # the switch was made before the run was stopped
+            progress(
+                f"运行 {run_id} 在被中止前已完成发布，记为已发布"
+                " its publication had completed before it was stopped: recorded published"
+            )
+        elif record.get("status") == "running":
             record |= {
                 "status": "interrupted",
                 "error": "运行被中止（进程被终止或机器重启），由下一次运行发现"
                 " the run was killed; found by a later run",
                 "exit_code": None,
             }
+            if run_id in discarded:
+                record["note"] = DISCARDED
             _write_json(path, record)
 
 
@@ -251,6 +287,7 @@ def _run_locked(
         "options": {"force": options.force, "cell_timeout": options.cell_timeout},
         "fingerprint": finger,
         "inputs": inputs,
+        "key_id": key_id(),
         "code_version": code_version(),
         "packages": package_versions(),
         "steps": {},
@@ -265,42 +302,46 @@ def _run_locked(
             log.write(f"{now()} {line}\n")
             log.flush()
 
+        publishing = False
         try:
             result = _steps(run_dir, params, record, options, say)
             if stop := Interrupted.pending():  # a signal the event loop dropped
                 raise stop
             if result.exit_code == EXIT_OK:
-                # journal first: from here on, a killed run is published by the next one
-                _write_json(target / JOURNAL, {"run_id": run_dir.name, "fingerprint": finger})
-                _finish(record, started, run_dir, EXIT_OK)
-                _publish_files(run_dir, target, finger)
+                _finish(record, started, run_dir, EXIT_OK, write=False)  # as it is published
+                publishing = True
+                publish(run_dir, target, finger, record)
             else:
                 _finish(record, started, run_dir, result.exit_code)
             result.record = record
             say(f"结束 finished: {record['status']} ({record['duration_s']} s)")
             return result
-        except EdureportError as exc:
-            if stop := Interrupted.pending():  # the error is the stop signal's consequence
-                _finish(record, started, run_dir, stop.exit_code, stop)
+        except (Exception, KeyboardInterrupt, Interrupted) as exc:
+            if publishing and _published_run(target) == run_dir.name:
+                # stopped after the switch: the publication is complete, so is the run
+                record.clear()
+                record.update(read_json(published_version(target) / "run.json"))
+                _write_json(run_dir / "run.json", record)
+                say(f"已发布，随后被中止 published, then stopped: {exc!r}")
+                raise
+            note = None
+            if publishing:  # cut before the switch: readers never saw it; drop what was staged
+                note = DISCARDED
+                _discard_staged(target)
+            if isinstance(exc, KeyboardInterrupt):
+                _finish(record, started, run_dir, errors.EXIT_INTERRUPTED, exc, note)
+                say("已中断 interrupted")
+                raise
+            # Interrupted, or an error that is the stop signal's consequence
+            stop = exc if isinstance(exc, Interrupted) else Interrupted.pending()
+            if stop is not None:
+                _finish(record, started, run_dir, stop.exit_code, stop, note)
                 say(f"已中断 interrupted: {stop}")
+                if stop is exc:
+                    raise
                 raise stop from exc
-            _finish(record, started, run_dir, exc.exit_code, exc)
-            say(f"失败 failed: {exc}")
-            raise
-        except KeyboardInterrupt as exc:
-            _finish(record, started, run_dir, errors.EXIT_INTERRUPTED, exc)
-            say("已中断 interrupted")
-            raise
-        except Interrupted as exc:
-            _finish(record, started, run_dir, exc.exit_code, exc)
-            say(f"已中断 interrupted: {exc}")
-            raise
-        except Exception as exc:
-            if stop := Interrupted.pending():
-                _finish(record, started, run_dir, stop.exit_code, stop)
-                say(f"已中断 interrupted: {stop}")
-                raise stop from exc
-            _finish(record, started, run_dir, EXIT_INTERNAL, exc)
+            code = exc.exit_code if isinstance(exc, EdureportError) else EXIT_INTERNAL
+            _finish(record, started, run_dir, code, exc, note)
             say(f"失败 failed: {record['error']}")
             raise
 
@@ -560,8 +601,8 @@ def _execute(
     output = run_dir / "notebooks" / f"{name}.ipynb"
     try:
         pm.execute_notebook(
-            str(source),
-            str(output),
+            _literal(source),
+            _literal(output),
             parameters=params,
             cwd=str(source.parent),
             progress_bar=False,
@@ -594,6 +635,12 @@ def _execute(
         ) from exc
 
 
+def _literal(path: Path) -> str:
+    """``path`` as papermill must be given it: it fills paths in as format strings with the
+    parameters (``str.format``), so a brace in a county name or ``--out`` is doubled to stay."""
+    return str(path).replace("{", "{{").replace("}", "}}")
+
+
 def _cell_name(executed: Path, failed: bool) -> str:
     """'第3个单元格 cell 3（its first line）' for the cell that failed (``failed``) or was running
     (a timeout), numbered as in the committed notebook (cells papermill adds are not counted)."""
@@ -617,39 +664,253 @@ def _cell_name(executed: Path, failed: bool) -> str:
     return f"第{index + 1}个单元格 cell {index + 1}（{first}）"
 
 
-def publish(run_dir: Path, target: Path) -> None:
-    """Copy a passing run's results to ``target``: each entry written beside, then renamed into
-    place (``report.html`` last); an entry the run did not produce is removed."""
-    for name in PUBLISHED:
-        _publish_entry(run_dir, target, name)
+DISCARDED = (
+    "发布未完成即被中止，已丢弃，此前发布的报告不变"
+    " the publish was cut short before the switch and discarded; the previous report stays"
+)
 
 
-def _publish_files(run_dir: Path, target: Path, finger: str) -> None:
-    """Publish (the journal naming this run is already written), record what is published
-    (the skip check reads it), then drop the journal."""
-    publish(run_dir, target)
-    _write_json(target / STATE, {"fingerprint": finger, "run_id": run_dir.name, "published": now()})
-    (target / JOURNAL).unlink()
+def published_version(target: Path) -> Path:
+    """The folder holding the county-year's published files as one set: the version ``current``
+    points at (read once, so a switch meanwhile does not mix two), or ``target`` itself when it
+    has no version (nothing published yet, or plain files published before versions)."""
+    name = _current(target)
+    return target / VERSIONS / name if name else target
 
 
-def _publish_entry(run_dir: Path, target: Path, name: str) -> None:
-    src, dst = run_dir / name, target / name
-    staged = target / f".{name}.{run_dir.name}.tmp"
-    _remove(staged)
-    if not src.exists():
-        _remove(dst)
-    elif src.is_dir():
-        shutil.copytree(src, staged)
-        old = target / f".{name}.{run_dir.name}.old"
+def publish(run_dir: Path, target: Path, finger: str, record: dict[str, Any]) -> str:
+    """Publish a passing run: stage its results as a new version (``record``, the run record as
+    published, is its ``run.json``), switch ``current`` to it — the commit, one atomic rename —
+    then write the record to the run folder, make sure every published name is its link, and
+    remove old versions. Returns the version's name."""
+    state = {"fingerprint": finger, "run_id": run_dir.name, "published": now()}
+    name = _stage(run_dir, target, state, record)
+    _step("switch")
+    _switch(target, name)
+    _step("record")
+    _write_json(run_dir / "run.json", record)
+    _step("links")
+    _link_names(target)
+    _step("prune")
+    try:
+        _prune(target)
+    except OSError:  # an old version that cannot be removed now is removed by a later run
+        pass
+    _step("done")
+    return name
+
+
+def _step(name: str) -> None:
+    if publish_hook is not None:
+        publish_hook(name)
+
+
+def _stage(
+    source: Path, target: Path, state: dict[str, Any], record: dict[str, Any] | None = None
+) -> str:
+    """Copy the published entries of ``source`` (a run folder, or a folder of plain files being
+    migrated) into ``versions/<seq>-<run-id>.partial/``, with ``record`` as its run.json when
+    given and ``published.json`` (``state`` and a SHA-256 manifest of every file); flush it to
+    disk and rename it to ``versions/<seq>-<run-id>/``. Returns that name."""
+    versions = target / VERSIONS
+    versions.mkdir(exist_ok=True)
+    name = f"{_next_seq(versions):06d}-{state.get('run_id') or 'legacy'}"
+    stage = versions / f"{name}{STAGING}"
+    _remove(stage)
+    stage.mkdir()
+    for entry in PUBLISHED:
+        _step(f"stage {entry}")
+        src, dst = source / entry, stage / entry
+        if entry == "run.json" and record is not None:
+            _write_json(dst, record)
+        elif src.is_dir():
+            shutil.copytree(src, dst)
+        elif src.is_file():
+            shutil.copy2(src, dst)
+    _step(f"stage {STATE}")
+    files = {
+        p.relative_to(stage).as_posix(): sha256(p)
+        for p in sorted(stage.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+    _write_json(stage / STATE, {**state, "version": name, "files": files})
+    _fsync_tree(stage)
+    _step("seal")
+    os.replace(stage, versions / name)
+    _fsync_dir(versions)
+    return name
+
+
+def _switch(target: Path, name: str) -> None:
+    """Point ``current`` at ``versions/<name>``: a new link renamed over the old one, atomic."""
+    tmp = target / f".{CURRENT}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(f"{VERSIONS}/{name}", tmp, target_is_directory=True)
+    _put_link(tmp, target / CURRENT)
+    _fsync_dir(target)
+
+
+def _link_names(target: Path) -> None:
+    """Make each published name the link ``<name> -> current/<name>`` (made once; a plain file
+    or folder left from before versions is replaced by its link in one rename: its content is
+    the current version's already, so the name never goes missing)."""
+    for name in (*PUBLISHED, STATE):
+        path, want = target / name, f"{CURRENT}/{name}"
+        if path.is_symlink() and os.readlink(path) == want:
+            continue
+        _step(f"link {name}")
+        tmp = target / f".{name}.link.tmp"
+        _remove(tmp)
+        os.symlink(want, tmp)
+        _put_link(tmp, path)
+    _fsync_dir(target)
+
+
+def _put_link(link: Path, path: Path) -> None:
+    """Rename the new symlink ``link`` to ``path`` (atomic). A real folder at ``path`` (left from
+    before versions, or by a copy of the output that followed the links) cannot be renamed over:
+    it is swapped out in one exchange where the system has one, else moved aside first (then
+    ``path`` is absent for an instant)."""
+    if path.is_dir() and not path.is_symlink():
+        if _exchange(link, path):  # the link takes its place, the folder goes to ``link``
+            _remove(link)
+            return
+        old = path.with_name(f".{path.name}.old")
         _remove(old)
-        if dst.exists():
-            os.replace(dst, old)
-        os.replace(staged, dst)
+        os.replace(path, old)
+        os.replace(link, path)
         _remove(old)
     else:
-        shutil.copy2(src, staged)
-        _fsync(staged)
-        os.replace(staged, dst)
+        os.replace(link, path)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directory entries atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False
+    where that is not available (another system, an old kernel or C library, the file system)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+_VERSION_NAME = re.compile(r"(\d{6,})-(.+?)(" + re.escape(STAGING) + r")?")
+
+
+def _current(target: Path) -> str | None:
+    """The name of the version ``current`` points at, or None (no version published)."""
+    try:
+        link = Path(os.readlink(target / CURRENT))
+    except OSError:
+        return None
+    if link.parent != Path(VERSIONS) or not (target / VERSIONS / link.name).is_dir():
+        return None
+    return link.name
+
+
+def _published_run(target: Path) -> str | None:
+    """The run id of the version ``current`` points at, or None."""
+    if not _current(target):
+        return None
+    return read_json(published_version(target) / STATE).get("run_id")
+
+
+def _next_seq(versions: Path) -> int:
+    seqs = [int(m.group(1)) for p in versions.iterdir() if (m := _VERSION_NAME.fullmatch(p.name))]
+    return max(seqs, default=0) + 1
+
+
+def _prune(target: Path) -> set[str]:
+    """Remove the versions not kept: those never switched to (staged, or sealed and cut before
+    the switch: numbered after the current one; all of them when there is none), and all but
+    the last KEEP_VERSIONS up to the current one. Returns the run ids of those never switched
+    to. Only names of the form ``<seq>-<run-id>`` are touched."""
+    versions = target / VERSIONS
+    if not versions.is_dir():
+        return set()
+    current = _current(target)
+    top = int(current.split("-", 1)[0]) if current else 0
+    never, before = set(), []
+    for path in versions.iterdir():
+        m = _VERSION_NAME.fullmatch(path.name)
+        if not m or path.name == current:
+            continue
+        if m.group(3) or int(m.group(1)) > top:
+            never.add(m.group(2))
+            _remove(path)
+        else:
+            before.append((int(m.group(1)), path))
+    for _, path in sorted(before)[: max(0, len(before) - (KEEP_VERSIONS - 1))]:
+        _remove(path)
+    return never
+
+
+def _discard_staged(target: Path) -> None:
+    """After a publish cut before its switch: remove what it staged (best effort; otherwise the
+    next run does)."""
+    try:
+        _prune(target)
+        for leftover in target.glob(".*.tmp"):
+            _remove(leftover)
+    except OSError:
+        pass
+
+
+def _legacy(target: Path) -> bool:
+    """Whether ``target`` holds a publication from before versions: plain files, no ``current``."""
+    if _current(target):
+        return False
+    names = (*PUBLISHED, STATE)
+    return (target / LEGACY_JOURNAL).exists() or any(
+        (target / n).exists() and not (target / n).is_symlink() for n in names
+    )
+
+
+def _migrate(target: Path, progress: Callable[[str], None]) -> None:
+    """Make the plain files published before versions existed the first version: a copy is
+    staged and switched in, then each plain name is replaced by its link (whose content is the
+    same), so the last good report is there throughout. If that release's publish was cut short
+    (its journal is left), the files may be mixed: the first version is then the run it was
+    publishing if that run was recorded published (kill -9: that release would have finished
+    it), else the publication it was replacing, from its run folder."""
+    source, state = target, read_json(target / STATE)
+    journal = read_json(target / LEGACY_JOURNAL)
+    if journal:
+        cut = target / "runs" / str(journal.get("run_id", ""))
+        before = target / "runs" / str(state.get("run_id", ""))
+        if read_json(cut / "run.json").get("status") == "published" and _whole(cut):
+            source = cut
+            state = {"fingerprint": journal.get("fingerprint"), "run_id": cut.name}
+            state["published"] = now()
+        elif state.get("run_id") and _whole(before):
+            source = before
+        else:  # no whole copy: keep what readers have, but never skip the next run
+            state = {}
+    name = _stage(source, target, state)
+    _step("switch")
+    _switch(target, name)
+    _link_names(target)
+    (target / LEGACY_JOURNAL).unlink(missing_ok=True)
+    progress(
+        f"已发布的文件已迁移为版本 {VERSIONS}/{name}"
+        f" migrated the published files to {VERSIONS}/{name}"
+    )
+
+
+def _whole(run_dir: Path) -> bool:
+    return (run_dir / "report.html").is_file() and (run_dir / "run.json").is_file()
 
 
 def _remove(path: Path) -> None:
@@ -659,9 +920,27 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
+def _fsync_tree(root: Path) -> None:
+    """Flush every file and folder under ``root`` to disk (before the switch makes it visible)."""
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(Path(folder))
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (renames in it) to disk, where the system allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _finish(
@@ -670,15 +949,22 @@ def _finish(
     run_dir: Path,
     code: int,
     exc: BaseException | None = None,
+    note: str | None = None,
+    write: bool = True,
 ) -> None:
+    """Complete the run record (status from ``code``); written to the run folder if ``write``
+    (a passing run's record is written there only once its publication is switched in)."""
     record["status"] = status_of(code)
     if exc is not None:
         record["error_type"] = type(exc).__name__
         record["error"] = str(exc) if isinstance(exc, EdureportError) else f"{exc!r}"
+    if note:
+        record["note"] = note
     record["finished"] = now()
     record["duration_s"] = round(time.perf_counter() - started, 2)
     record["exit_code"] = code
-    _write_json(run_dir / "run.json", record)
+    if write:
+        _write_json(run_dir / "run.json", record)
 
 
 def write_atomic(path: Path, text: str) -> None:

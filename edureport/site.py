@@ -4,6 +4,11 @@ Both are one self-contained file each, in the county report's look (its style sh
 no script and no external request. Every text that comes from the ledgers or the file system
 (county names, titles, labels, statuses) is escaped; no name or ID number is ever shown (the
 pages are built only from published ``figures.json``, ``published.json`` and run records).
+
+A county-year's published files are read from the one version ``current`` points at (resolved
+once per county-year, :func:`edureport.pipeline.published_version`), so a publish switching in
+meanwhile never mixes two runs' figures and state; links point at the stable names
+(``<county>/<year>/report.html``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from urllib.parse import quote
 from .figures import MONEY, Figure, Registry
 from .formatting import percent, rounding_note
 from .paths import TEMPLATES_DIR
-from .pipeline import STATE, list_runs, now, read_json, write_atomic
+from .pipeline import STATE, list_runs, now, published_version, read_json, write_atomic
 
 CSS = TEMPLATES_DIR / "edureport" / "report.css"
 SITE_CSS = """
@@ -144,17 +149,19 @@ def write_rollup(out_root: Path, year: int, statuses: Mapping[str, str]) -> Path
     by side, totals summed from exact values; ``statuses`` maps the batch's counties to their
     outcome (counties published earlier but not in this batch are listed too)."""
     out_root = Path(out_root)
-    earlier = [p.parent.parent.name for p in out_root.glob(f"*/{year}/figures.json")]
-    counties = sorted({*statuses, *earlier})
+    found = [p.name for p in out_root.iterdir() if _visible_dir(p) and (p / str(year)).is_dir()]
+    counties = sorted({*statuses, *found})
+    # each county's publication read from one version (resolved once)
+    folders = {c: published_version(out_root / c / str(year)) for c in counties}
     registries = {}
     for county in counties:
-        path = out_root / county / str(year) / "figures.json"
-        if path.is_file():
-            registries[county] = Registry.read(path)
+        if (folders[county] / "figures.json").is_file():
+            registries[county] = Registry.read(folders[county] / "figures.json")
+    counties = [c for c in counties if c in statuses or c in registries]
     rows = []
     for county in counties:
         status = statuses.get(county, "not_in_batch")
-        state = read_json(out_root / county / str(year) / STATE)
+        state = read_json(folders[county] / STATE)
         report = f"{county}/{year}/report.html"
         rows.append(
             [
@@ -265,12 +272,13 @@ def _visible_dir(path: Path) -> bool:
 
 
 def _index_row(out_root: Path, county: str, year_dir: Path) -> list[str | Cell] | None:
-    state = read_json(year_dir / STATE)
-    report = year_dir / "report.html"
+    folder = published_version(year_dir)  # state, report and record of one publication
+    state = read_json(folder / STATE)
+    report = folder / "report.html"
     runs = list_runs(out_root, county, int(year_dir.name))
     if not report.is_file() and not runs:
         return None
-    published = read_json(year_dir / "run.json")
+    published = read_json(folder / "run.json")
     checks = published.get("validation", {})
     if report.is_file():
         link: str | Cell = Cell(report_title(report), f"{county}/{year_dir.name}/report.html")

@@ -26,10 +26,10 @@ from edureport.provenance import code_fingerprint
 from edureport.steps import sha256
 from edureport.synthetic import Targets, random_targets, write_county_year
 
-from .conftest import BIN
+from .conftest import BIN, TEST_KEY
 
 COUNTY, YEAR = "样本县", 2023
-KEY_ENV = {"EDUREPORT_PSEUDONYM_KEY": "test-key-not-secret"}
+KEY_ENV = {"EDUREPORT_PSEUDONYM_KEY": TEST_KEY}
 
 
 def make_county(root: Path, county: str, year: int, seed: int) -> Targets:
@@ -96,8 +96,8 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def work(baseline: Path, tmp_path: Path) -> Path:
-    """A private copy of the baseline (data and published output)."""
-    shutil.copytree(baseline, tmp_path / "w")
+    """A private copy of the baseline (data and published output, its links as links)."""
+    shutil.copytree(baseline, tmp_path / "w", symlinks=True)
     return tmp_path / "w"
 
 
@@ -147,7 +147,15 @@ def test_run_record_is_complete(baseline: Path) -> None:
     assert json.loads((target / "run.json").read_text("utf-8")) == record
     state = json.loads((target / pipeline.STATE).read_text("utf-8"))
     assert state["run_id"] == run_dir.name and state["fingerprint"] == record["fingerprint"]
-    assert not (target / pipeline.JOURNAL).exists()
+    # one version, switched in by the link `current`; the names readers open link into it
+    version = f"{pipeline.VERSIONS}/000001-{run_dir.name}"
+    assert os.readlink(target / pipeline.CURRENT) == version
+    for name in (*pipeline.PUBLISHED, pipeline.STATE):
+        assert os.readlink(target / name) == f"{pipeline.CURRENT}/{name}"
+    assert "cleaned/aid.parquet" in state["files"] and "report.html" in state["files"]
+    for rel, digest in state["files"].items():  # the manifest is what readers get
+        assert sha256(target / rel) == digest, rel
+    assert published_from(baseline) == run_dir.name
 
 
 def code_unchanged(root: Path, run_dir: Path) -> bool:
@@ -239,18 +247,52 @@ def test_changed_ledger_reruns_and_concurrent_runs_are_serialised(work: Path) ->
 
 # ---------------------------------------------------------------- killed runs
 
-# Kills a run from inside at a precise point of the publish, like `kill -9` would.
-KILL_IN_PUBLISH = """
+# Sends a run the signal argv[2] at a precise step argv[1] of its publish, from inside, as
+# `kill -9` or `systemctl stop` could land there (pipeline.publish_hook runs before each step).
+STOP_IN_PUBLISH = """
 import os, signal, sys
 from edureport import cli, pipeline
-real = pipeline._publish_entry
-def entry(run_dir, target, name):
-    if name == sys.argv[1]:
-        os.kill(os.getpid(), signal.SIGKILL)
-    real(run_dir, target, name)
-pipeline._publish_entry = entry
-sys.exit(cli.main(sys.argv[2:]))
+def hook(step):
+    if step == sys.argv[1]:
+        os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+pipeline.publish_hook = hook
+sys.exit(cli.main(sys.argv[3:]))
 """
+
+
+def stop_in_publish(work: Path, step: str, how: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-c", STOP_IN_PUBLISH, step, how, *map(str, run_args(work, "--force"))]
+    env = {**os.environ, **KEY_ENV}
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+
+
+def published_from(work: Path) -> str:
+    """The one run whose own copies (kept in its run folder) every published file is, read
+    through the names readers open; fails when the published folder mixes two runs."""
+    target = published(work)
+    files = []
+    for name in pipeline.PUBLISHED:  # run.json: the record as published (below)
+        path = target / name
+        if name == "run.json":
+            continue
+        found = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files += [p.relative_to(target) for p in found if p.is_file()]
+    assert Path("report.html") in files and Path("notebooks/1_clean.ipynb") in files
+    matches = [
+        r.name
+        for r in run_dirs(work)
+        if all(
+            (r / f).is_file() and (r / f).read_bytes() == (target / f).read_bytes() for f in files
+        )
+    ]
+    assert len(matches) == 1, matches  # the executed notebooks name their run folder
+    assert json.loads((target / pipeline.STATE).read_text("utf-8"))["run_id"] == matches[0]
+    assert json.loads((target / "run.json").read_text("utf-8"))["run_id"] == matches[0]
+    return matches[0]
+
+
+def status(run_dir: Path) -> dict:
+    return json.loads((run_dir / "run.json").read_text("utf-8"))
 
 
 def cell_running(notebook: Path) -> bool:
@@ -283,6 +325,7 @@ def kernels_of(pid: int) -> list[int]:
 def assert_intact(work: Path, report: bytes) -> None:
     target = published(work)
     assert (target / "report.html").read_bytes() == report
+    published_from(work)  # and every other published file from the same run
     assert lock_is_free(target)
     for run_dir in run_dirs(work):
         if (run_dir / "run.json").exists():
@@ -311,35 +354,54 @@ def test_kill_9_at_any_point_leaves_the_published_report_intact(work: Path) -> N
         run_dir = new_run(work, before)
         assert json.loads((run_dir / "run.json").read_text("utf-8"))["status"] == "running"
         killed.append(run_dir)
-    # killed half-way through publishing: some files replaced, report.html not yet
+    # killed half-way through publishing (some files staged, not switched in): nothing shows
     before = run_dirs(work)
-    argv = [
-        sys.executable,
-        "-c",
-        KILL_IN_PUBLISH,
-        "figures.json",
-        *map(str, run_args(work, "--force")),
-    ]
-    proc = subprocess.run(argv, env={**os.environ, **KEY_ENV}, capture_output=True, timeout=900)
+    proc = stop_in_publish(work, "stage figures.json", "SIGKILL")
     assert proc.returncode == -signal.SIGKILL
     assert_intact(work, report)
     half = new_run(work, before)
-    assert (target / pipeline.JOURNAL).exists()
-    executed = Path("notebooks") / "1_clean.ipynb"  # holds its run's folder: differs per run
-    assert (target / executed).read_bytes() == (half / executed).read_bytes()
-    # the next run (here its first step alone) finishes that publish and marks the killed runs
+    assert list((target / pipeline.VERSIONS).glob(f"*-{half.name}{pipeline.STAGING}"))
+    # the next run (here its first step alone) discards it and marks the killed runs
     said: list[str] = []
     pipeline.recover(target, said.append)
-    assert said and half.name in said[0]
-    assert (target / "report.html").read_bytes() == (half / "report.html").read_bytes()
-    assert json.loads((target / pipeline.STATE).read_text("utf-8"))["run_id"] == half.name
-    assert not (target / pipeline.JOURNAL).exists() and not list(target.glob(".*.tmp"))
-    for run_dir in killed:
-        assert json.loads((run_dir / "run.json").read_text("utf-8"))["status"] == "interrupted"
-    assert json.loads((half / "run.json").read_text("utf-8"))["status"] == "published"
+    assert_intact(work, report)
+    assert not list((target / pipeline.VERSIONS).glob(f"*-{half.name}*"))
+    assert not list(target.glob(".*.tmp"))
+    for run_dir in [*killed, half]:
+        assert status(run_dir)["status"] == "interrupted"
+    assert status(half)["note"] == pipeline.DISCARDED
+    # killed right after the switch: the new run is published, whole, and recorded so next time
+    before = run_dirs(work)
+    proc = stop_in_publish(work, "record", "SIGKILL")
+    assert proc.returncode == -signal.SIGKILL
+    done = new_run(work, before)
+    assert published_from(work) == done.name and status(done)["status"] == "running"
+    pipeline.recover(target, said.append)
+    assert done.name in said[-1] and "recorded published" in said[-1]
+    assert status(done) == json.loads((target / "run.json").read_text("utf-8"))
+    assert status(done)["status"] == "published" and status(half)["status"] == "interrupted"
     # and a whole next run succeeds (skipped: unchanged, unless the code changed meanwhile)
     nxt = edureport(*run_args(work))
     assert nxt.returncode == 0, nxt.stdout + nxt.stderr
+    assert published_from(work) == run_dirs(work)[-1].name  # done, or a run after it
+
+
+@pytest.mark.slow
+def test_sigterm_mid_publish_is_interrupted_and_never_relabelled(work: Path) -> None:
+    target, before = published(work), run_dirs(work)
+    report = (target / "report.html").read_bytes()
+    proc = stop_in_publish(work, "seal", "SIGTERM")  # staged whole, not yet switched in
+    assert proc.returncode == 143 and "已中断" in proc.stderr, proc.stderr
+    stopped = new_run(work, before)
+    record = status(stopped)
+    assert record["status"] == "interrupted" and record["exit_code"] == 143
+    assert record["note"] == pipeline.DISCARDED
+    assert_intact(work, report)
+    assert not list((target / pipeline.VERSIONS).glob(f"*-{stopped.name}*"))
+    nxt = edureport(*run_args(work))  # recovers first, then is unchanged or reruns
+    assert nxt.returncode == 0, nxt.stdout + nxt.stderr
+    assert status(stopped) == record  # never relabelled published
+    assert published_from(work) != stopped.name
 
 
 @pytest.mark.slow
@@ -447,3 +509,21 @@ def test_a_stop_signal_the_event_loop_swallows_still_interrupts(
     assert record["status"] == "interrupted" and record["exit_code"] == 143
     assert set(record["steps"]) == {"1_clean"}
     assert_intact(work, report)
+
+
+# ---------------------------------------------------------------- braces in paths
+
+
+@pytest.mark.slow
+def test_braces_in_the_county_and_out_paths(tmp_path: Path) -> None:
+    """papermill formats its paths with str.format: '{}' in --out or a county must not matter."""
+    county, data, out = "测试{x}县", tmp_path / "d{0}", tmp_path / "a{}b"
+    make_county(data, county, YEAR, seed=13)
+    proc = edureport("run", "--county", county, "--year", YEAR, "--data", data, "--out", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    target = out / county / str(YEAR)
+    assert f"report published: {target / 'report.html'}" in proc.stdout
+    record = json.loads((target / "run.json").read_text("utf-8"))
+    assert record["status"] == "published" and record["parameters"]["run_dir"].startswith(str(out))
+    for name in ("1_clean", "2_validate", "3_report"):
+        assert (target / "notebooks" / f"{name}.ipynb").is_file()
