@@ -57,12 +57,6 @@ class UsageError(EdureportError):
     exit_code = EXIT_USAGE
 
 
-class ValidationFailed(EdureportError):
-    """Raised when the validation suites find a published figure unsupported by the ledgers."""
-
-    exit_code = EXIT_VALIDATION_FAILED
-
-
 class CellError(EdureportError):
     """Raised by a normaliser when one cell's value cannot be read; the row is set aside.
 

@@ -172,3 +172,12 @@ def test_run_and_new_write_nothing_outside_their_roots(command: str, tmp_path: P
         argv += ["--out", str(out)]
     assert cli.main(argv) == EXIT_USAGE
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_batch_folder_whose_name_is_no_county_is_one_failed_outcome(tmp_path: Path) -> None:
+    from edureport import batch
+
+    options = pl.RunOptions(False, 60, 0)
+    outcome = batch.run_county("坏\x01县", 2022, tmp_path, tmp_path / "out", options)
+    assert (outcome.exit_code, outcome.figures) == (EXIT_USAGE, {})
+    assert not (tmp_path / "out").exists()

@@ -325,5 +325,20 @@ def test_a_generated_key_is_synced_strong_and_named_by_its_id(
     key_id = pseudonym.key_id()
     assert len(key_id) == 16 and key_id not in key.decode()
     path.write_text(secrets.token_hex(32))  # a rotated key has another id
-    pseudonym._key.cache_clear()
+    from edureport import keys
+
+    keys._key.cache_clear()
     assert pseudonym.key_id() != key_id
+
+
+def test_a_rotated_key_changes_the_run_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run after a key rotation is not skipped as "unchanged": every pseudonym changes."""
+    from edureport import paths, pipeline, pseudonym
+
+    folder = paths.RAW_DIR / paths.SAMPLE_COUNTY / "2022"
+    monkeypatch.setenv(pseudonym.KEY_ENV, secrets.token_hex(16))
+    before, _ = pipeline.fingerprint(folder)
+    assert pipeline.fingerprint(folder)[0] == before
+    monkeypatch.setenv(pseudonym.KEY_ENV, secrets.token_hex(16))
+    after, _ = pipeline.fingerprint(folder)
+    assert after != before
