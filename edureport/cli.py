@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .errors import (
+    EXIT_BAD_INPUT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -82,9 +83,17 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--year", type=_year)
     ls.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root")
 
-    n = sub.add_parser("new", help="write a narrative.md scaffold for a county-year")
+    n = sub.add_parser(
+        "new", help="create a county-year folder: config.yaml, narrative.md, the ledger list"
+    )
     _county_year(n)
     n.add_argument("--data", type=Path, default=RAW_DIR, help="root holding <county>/<year>/")
+
+    c = sub.add_parser(
+        "check", help="read a county-year's ledgers in seconds and list every problem at once"
+    )
+    _county_year(c)
+    c.add_argument("--data", type=Path, default=RAW_DIR, help="root holding <county>/<year>/")
     return p
 
 
@@ -200,14 +209,25 @@ def _dispatch(args: argparse.Namespace) -> int:
             print("没有运行记录 no runs", file=sys.stderr)
         return 0
     if args.command == "new":
-        from .narrative import scaffold
         from .paths import county_year_dir
+        from .scaffold import new_county_year
 
         folder = county_year_dir(args.data, args.county, args.year)
-        if not folder.is_dir():
-            raise UsageError(f"找不到文件夹 folder not found: {folder}")
-        print(f"已生成叙述文件 narrative written: {scaffold(folder)}")
+        for line in new_county_year(folder, args.county, args.year):
+            print(line)
+        then = f"edureport check --county {args.county} --year {args.year}"
+        print(f"下一步 next: 放入台账后运行 {then}")
         return 0
+    if args.command == "check":
+        from .check import check_folder
+        from .paths import county_year_dir
+
+        findings = check_folder(county_year_dir(args.data, args.county, args.year), args.year)
+        for f in findings:
+            print(f.line())
+        errors = sum(f.level == "error" for f in findings)
+        print(f"检查完毕：{errors} 个问题 problems" if errors else "检查完毕：未发现问题 ok")
+        return EXIT_BAD_INPUT if errors else 0
     return EXIT_USAGE
 
 

@@ -106,6 +106,12 @@ class StatedTotal:
 
 def find_ledgers(folder: Path) -> dict[str, Path]:
     """Find each ledger in a county-year folder by the keyword in its file name."""
+    entries, files = ledger_files(folder)
+    return {name: find_ledger(name, folder, entries, files) for name in LEDGERS}
+
+
+def ledger_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The folder's files, and those that can be ledgers (by suffix; no lock or hidden file)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"找不到台账文件夹 ledger folder not found: {folder}")
@@ -118,27 +124,29 @@ def find_ledgers(folder: Path) -> dict[str, Path]:
     files = [
         p for p in entries if p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))
     ]
-    found: dict[str, Path] = {}
-    for name in LEDGERS:
-        keyword = spec(name).keyword
-        hits = [p for p in files if keyword in text(p.stem)]
-        if not hits:
-            listed = "、".join(p.name for p in files) or "（无）"
-            raise InputError(
-                f"缺少{spec(name).title}：文件名应含“{keyword}”。"
-                f"文件夹中的台账文件 files found: {listed} — missing ledger '{name}'"
-                + _unusable_hint(entries, files, keyword),
-                file=str(folder),
-            )
-        if len(hits) > 1:
-            raise InputError(
-                f"{spec(name).title}有{len(hits)}个文件，无法确定用哪一个："
-                + "、".join(p.name for p in hits)
-                + f" — ledger '{name}' found twice",
-                file=str(folder),
-            )
-        found[name] = hits[0]
-    return found
+    return entries, files
+
+
+def find_ledger(name: str, folder: Path, entries: list[Path], files: list[Path]) -> Path:
+    """The one file of ledger ``name`` among ``files``: none or two is an InputError."""
+    keyword = spec(name).keyword
+    hits = [p for p in files if keyword in text(p.stem)]
+    if not hits:
+        listed = "、".join(p.name for p in files) or "（无）"
+        raise InputError(
+            f"缺少{spec(name).title}：文件名应含“{keyword}”。"
+            f"文件夹中的台账文件 files found: {listed} — missing ledger '{name}'"
+            + _unusable_hint(entries, files, keyword),
+            file=str(folder),
+        )
+    if len(hits) > 1:
+        raise InputError(
+            f"{spec(name).title}有{len(hits)}个文件，无法确定用哪一个："
+            + "、".join(p.name for p in hits)
+            + f" — ledger '{name}' found twice",
+            file=str(folder),
+        )
+    return hits[0]
 
 
 def _unusable_hint(entries: list[Path], usable: list[Path], keyword: str) -> str:
