@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import normalize as nz
 from .csvsafe import read_csv, write_csv
-from .errors import CellError, InputError
+from .errors import CellError, InputError, UsageError
 from .ledgers import LEDGERS, RawLedger, find_ledgers, read_ledger
 from .pseudonym import pseudonyms
 
@@ -74,6 +74,11 @@ class CleanResult:
     def load(cls, out_dir: Path) -> CleanResult:
         """Read back what :meth:`write` wrote."""
         out_dir = Path(out_dir)
+        if not (out_dir / "conservation.json").is_file():
+            raise UsageError(
+                f"还没有清洗结果：请先运行第一步“清洗台账”（notebooks/1_clean.ipynb），"
+                f"再运行这一步 run step 1 (clean) first: nothing cleaned in {out_dir}"
+            )
         tables = {n: pd.read_parquet(out_dir / "cleaned" / f"{n}.parquet") for n in LEDGERS}
         set_aside = read_csv(out_dir / "set_aside.csv")
         set_aside["row"] = set_aside["row"].astype("int64")

@@ -589,6 +589,19 @@ def _stop_kernel(km: Any, now: bool) -> None:
         ensure_event_loop().close()  # the one jupyter_client's sync calls made for this thread
 
 
+def _readable_parameters() -> None:
+    """Write string parameters into the executed notebooks as Python literals that read as they
+    are (``county = '示例县'``), not papermill's ``"\\u793a\\u4f8b\\u53bf"``."""
+    from papermill.translators import PythonTranslator, papermill_translators
+
+    class Readable(PythonTranslator):  # type: ignore[misc]
+        @classmethod
+        def translate_str(cls, val: str) -> str:
+            return repr(val)  # escapes quotes and control characters, keeps Chinese
+
+    papermill_translators.register("python", Readable)
+
+
 def _execute(
     name: str, run_dir: Path, params: dict[str, object], options: RunOptions, km: Any = None
 ) -> None:
@@ -596,6 +609,8 @@ def _execute(
     starts and shuts down its own when None)."""
     pm = import_lean("papermill")
     from papermill.exceptions import PapermillExecutionError
+
+    _readable_parameters()
 
     source = Path(options.notebooks_dir) / f"{name}.ipynb"
     output = run_dir / "notebooks" / f"{name}.ipynb"

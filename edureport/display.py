@@ -1,0 +1,189 @@
+"""What the notebooks show: the answer first in one line, failures before passes, every table
+whole (HTML that JupyterLab does not truncate), Chinese headers, and where the files went."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .clean import CleanResult
+    from .validate import ValidationReport
+
+STYLE = """<style>
+.edr{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;font-size:13px;max-width:100%}
+.edr .line{font-size:15px;margin:.4em 0;padding:.5em .8em;border-radius:4px;background:#e6f4ea}
+.edr .line.bad{background:#fdecea}.edr .line.warn{background:#fff4e5}
+.edr table{border-collapse:collapse;margin:.4em 0 1em}
+.edr th,.edr td{border:1px solid #ccc;padding:.25em .5em;text-align:left!important;
+vertical-align:top;white-space:normal;min-width:4em}
+.edr th{background:#f3f3f3}.edr td.num{text-align:right!important;white-space:nowrap}
+.edr .failed{color:#c62828;font-weight:bold}.edr .passed{color:#1a7f37}
+.edr .not_configured{color:#9a6700;font-weight:bold}.edr code{font-size:12px}
+</style>"""
+
+
+class Html:
+    """A piece of HTML that Jupyter shows as such (``_repr_html_``) and tests can read."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+
+    def _repr_html_(self) -> str:
+        return f'{STYLE}<div class="edr">{self.body}</div>'
+
+    def __str__(self) -> str:
+        return self.body
+
+    def __repr__(self) -> str:  # the text/plain form: the text without its markup
+        return html.unescape(re.sub(r"<[^>]+>", " ", self.body)).strip()
+
+
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()
+) -> str:
+    """A whole table, every row (no truncation), values escaped."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{_e(v)}</td>' if i in numeric else f"<td>{_e(v)}</td>"
+            for i, v in enumerate(r)
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _where(run: Path, *names: str) -> str:
+    return "、".join(f"<code>{_e(run / n)}</code>" for n in names)
+
+
+# ---------------------------------------------------------------- step 1
+
+COUNT_HEADERS = ("台账", "文件", "数据行", "清洗后", "剔除", "不计入", "非数据行")
+
+
+def clean_overview(result: CleanResult, run: Path) -> Html:
+    """One line (read, cleaned, set aside, excluded; where it went), the rows per ledger, notes."""
+    from .validate import SUITE_TITLES
+
+    c = result.conservation
+    raw = sum(x["raw_rows"] for x in c.values())
+    cleaned = sum(x["cleaned_rows"] for x in c.values())
+    excluded = sum(x.get("excluded_rows", 0) for x in c.values())
+    aside = sum(x["set_aside_rows"] for x in c.values()) - excluded
+    kind = "warn" if aside or excluded else ""
+    line = (
+        f'<p class="line {kind}">读取{len(c)}本台账共{raw}行数据：清洗后{cleaned}行，'
+        f"剔除{aside}行" + (f"，不计入{excluded}行" if excluded else "") + "。"
+        f"结果已写入 {_where(run, 'cleaned', 'set_aside.csv', 'conservation.json')}。</p>"
+    )
+    rows = [
+        (
+            SUITE_TITLES.get(name, name),
+            result.sources.get(name, ""),
+            x["raw_rows"],
+            x["cleaned_rows"],
+            x["set_aside_rows"] - x.get("excluded_rows", 0),
+            x.get("excluded_rows", 0),
+            x["non_data_rows"],
+        )
+        for name, x in c.items()
+    ]
+    parts = [
+        line,
+        table(
+            ["台账", "文件", "数据行", "清洗后", "剔除", "不计入", "非数据行"],
+            rows,
+            (2, 3, 4, 5, 6),
+        ),
+    ]
+    if result.notes:
+        parts.append("<p>注意：</p><ul>" + "".join(f"<li>{_e(n)}</li>" for n in result.notes))
+        parts.append("</ul>")
+    return Html("".join(parts))
+
+
+def set_aside_table(result: CleanResult) -> Html:
+    """Every row set aside or excluded, whole: ledger, file, row, column, reason."""
+    from .validate import SUITE_TITLES
+
+    frame = result.set_aside
+    if frame.empty:
+        return Html('<p class="line">没有剔除或不计入的行。</p>')
+    kinds = {"set_aside": "剔除", "excluded": "不计入"}
+    rows = [
+        (SUITE_TITLES.get(r.ledger, r.ledger), r.file, r.row, r.column, r.reason,
+         kinds.get(r.kind, r.kind))
+        for r in frame.itertuples(index=False)
+    ]  # fmt: skip
+    return Html(table(["台账", "文件", "行", "列", "原因", "类别"], rows, (2,)))
+
+
+# ---------------------------------------------------------------- step 2
+
+
+def validation_overview(report: ValidationReport, run: Path) -> Html:
+    """One line (passed, failed, not configured; where the page is), then the failed checks in
+    full with their rows, then the set-aside accounting; every check follows in its own table."""
+    from .steps import set_aside_text
+
+    s = report.summary()
+    failed = report.failed
+    kind = "bad" if failed else ("warn" if s["checks_not_configured"] else "")
+    verdict = f"{s['checks_failed']}项未通过，报告不予发布" if failed else "全部通过"
+    line = (
+        f'<p class="line {kind}">校验{s["total"]}项：{s["checks_passed"]}项通过，'
+        f"{verdict}"
+        + (f"，{s['checks_not_configured']}项未配置" if s["checks_not_configured"] else "")
+        + f"。详情页 {_where(run, 'validation.html')}。</p>"
+    )
+    parts = [line]
+    if failed:
+        parts.append("<h3>未通过的校验</h3>" + _checks(failed))
+    parts.append(f"<p>{_e(set_aside_text(report.to_dict()))}</p>")
+    if report.not_configured:
+        parts.append("<h3>未配置的校验</h3>" + _checks(report.not_configured))
+    return Html("".join(parts))
+
+
+def all_checks(report: ValidationReport) -> Html:
+    """Every check, failures first, whole."""
+    order = {"failed": 0, "not_configured": 1, "passed": 2}
+    return Html(_checks(sorted(report.checks, key=lambda c: order.get(c.status, 3))))
+
+
+def _checks(checks: Sequence[Any]) -> str:
+    from .validate import STATUS_ZH, SUITE_TITLES
+
+    rows = []
+    for c in checks:
+        where = "；".join(
+            f"{r.file or ''} 第{r.row}行" if r.row is not None else (r.item or "")
+            for r in c.offending[:20]
+        )
+        more = c.offending_count - min(len(c.offending), 20)
+        rows.append(
+            (
+                f'<span class="{_e(c.status)}">{_e(STATUS_ZH.get(c.status, c.status))}</span>',
+                SUITE_TITLES.get(c.suite, c.suite),
+                c.rule,
+                c.expected,
+                c.found,
+                where + (f"（另有{more}行）" if more > 0 else ""),
+            )
+        )
+    head = "".join(f"<th>{h}</th>" for h in ("状态", "台账/核对", "规则", "应为", "实为", "问题行"))
+    body = "".join(
+        f"<tr><td>{r[0]}</td>" + "".join(f"<td>{_e(v)}</td>" for v in r[1:]) + "</tr>" for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
