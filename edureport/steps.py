@@ -19,7 +19,6 @@ from .errors import InputError, UsageError
 from .paths import OUTPUTS_DIR, RAW_DIR, check_county, check_year, county_year_dir
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from .clean import CleanResult
     from .report import Report
@@ -120,16 +119,6 @@ def _settle() -> None:
     when no longer referenced; only reference cycles among them wait for the process to end.
     """
     gc.freeze()
-
-
-def conservation_table(result: CleanResult) -> pd.DataFrame:
-    """Per ledger: raw rows, cleaned, set aside, non-data rows (for display)."""
-    import pandas as pd
-
-    frame = pd.DataFrame(result.conservation).T.fillna(0).astype("int64")
-    frame.index.name = "ledger"
-    frame["file"] = pd.Series(result.sources)
-    return frame
 
 
 # ---------------------------------------------------------------- step 3: report

@@ -101,9 +101,15 @@ def test_markup_is_inert_in_every_page_the_steps_write(county_dir: Path, tmp_pat
 
 
 def test_shown_dataframes_escape_markup(county_dir: Path) -> None:
-    """The clean notebook shows set_aside and conservation tables: pandas escapes them."""
+    """The clean notebook shows the rows per ledger and the set-aside rows: escaped."""
+    from edureport import display
+
     result = clean_folder(_markup_county(county_dir), 2022)
-    shown = result.set_aside._repr_html_() + steps.conservation_table(result)._repr_html_()
+    run = county_dir / "run"
+    shown = (
+        display.clean_overview(result, run)._repr_html_()
+        + display.set_aside_table(result)._repr_html_()
+    )
     assert IMG not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
 
 
@@ -142,5 +148,5 @@ def test_markup_through_the_pipeline(tmp_path: Path) -> None:
     assert all(row[1] == "'" + AID_FILE for row in _read_raw_csv(out / "set_aside.csv")[1:]), (
         "set_aside.csv"
     )
-    cleaned = pd.read_parquet(out / "cleaned" / "exchange.parquet")
-    assert SVG in set(cleaned["to_school"])  # the text reached the tables it belongs in
+    cleaned = pd.read_parquet(out / "cleaned" / "inspections.parquet")
+    assert SCRIPT in set(cleaned["institution"])  # the text reached the tables it belongs in
