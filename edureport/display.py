@@ -22,7 +22,8 @@ STYLE = """<style>
 vertical-align:top;white-space:normal;min-width:4em}
 .edr th{background:#f3f3f3}.edr td.num{text-align:right!important;white-space:nowrap}
 .edr .failed{color:#c62828;font-weight:bold}.edr .passed{color:#1a7f37}
-.edr .not_configured{color:#9a6700;font-weight:bold}.edr code{font-size:12px}
+.edr .not_configured{color:#9a6700;font-weight:bold}
+.edr code{font-size:12px;overflow-wrap:anywhere}
 </style>"""
 
 

@@ -19,6 +19,11 @@ class EdureportError(Exception):
 
     exit_code = EXIT_INTERNAL
 
+    def _render_traceback_(self) -> list[str]:
+        """In a notebook, IPython shows this instead of a traceback: the message is the point
+        (what to fix and where), the package's stack is not."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class InputError(EdureportError):
     """Raised when a ledger or parameter cannot be used; names file, sheet, row and column."""
