@@ -46,6 +46,9 @@ def package_versions() -> dict[str, str]:
         "great-expectations",
         "matplotlib",
         "openpyxl",
+        "python-calamine",
+        "python-stdnum",
+        "cn2an",
         "python-docx",
     ):
         try:

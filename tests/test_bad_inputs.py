@@ -24,11 +24,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from edureport import paths
+from edureport import paths, readers
 from edureport.clean import clean_folder, clean_ledger
 from edureport.errors import InputError
 from edureport.ledgers import LEDGERS, RawLedger, find_ledgers, read_ledger, spec
-from edureport.readers import EXCEL_MAX_ROWS
+from edureport.readers import EXCEL_MAX_ROWS, read_sheets
 
 from .conftest import (
     AID_HEADER,
@@ -364,6 +364,52 @@ def excel_error_value(d: Path) -> Path:
     return out
 
 
+def excel_saved_xlsx(d: Path) -> Path:
+    """Text in a shared string table (t="s"), rows with spans, as Excel and WPS save a sheet
+    (openpyxl writes inline strings)."""
+    strings: list[bytes] = []
+
+    def shared(m: re.Match[bytes]) -> bytes:
+        strings.append(m.group(3))
+        return b'<c r="%s"%s t="s"><v>%d</v></c>' % (m.group(1), m.group(2), len(strings) - 1)
+
+    inline = rb'<c r="([A-Z]+\d+)"((?: s="\d+")?) t="inlineStr"><is><t>(.*?)</t></is></c>'
+    base = _aid_xlsx(d, [GOOD, GOOD_B], name="base.xlsx")
+    out = rewrite_part(
+        base,
+        d / "资助发放.xlsx",
+        SHEET1,
+        lambda x: re.sub(
+            rb'<row r="(\d+)"', rb'<row r="\1" spans="1:10"', re.sub(inline, shared, x)
+        ),
+    )
+    sst = b"".join(b"<si><t>" + t + b"</t></si>" for t in strings)
+    ns = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = (
+        b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type="http://schemas.openxmlformats'
+        b'.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>'
+    )
+    rels = "xl/_rels/workbook.xml.rels"
+    out = rewrite_part(out, d / "x.xlsx", rels, lambda x: x.replace(b"</Relationships>", rel))
+    with zipfile.ZipFile(out, "a") as zf:
+        zf.writestr("xl/sharedStrings.xml", b'<sst xmlns="' + ns + b'">' + sst + b"</sst>")
+    base.unlink()
+    return out.replace(d / "资助发放.xlsx")
+
+
+def malformed_sheet_xml(d: Path) -> Path:
+    """An end tag damaged by a faulty writer: calamine alone would merge two cells into one."""
+    base = _aid_xlsx(d, [GOOD, GOOD_B], name="base.xlsx")
+    out = rewrite_part(
+        base,
+        d / "资助发放.xlsx",
+        SHEET1,
+        lambda x: x.replace(b"</t></is></c>", b"</t></is:</c>", 9),
+    )
+    base.unlink()
+    return out
+
+
 def dimension_too_small(d: Path) -> Path:
     """The sheet says it is A1:J2 but holds 50 rows: all 50 are read (openpyxl stops at 2)."""
     rows = [[i, *GOOD[1:8], 100 + i, "2022-03-05"] for i in range(1, 51)]
@@ -480,6 +526,7 @@ CASES: dict[str, Refused | Read] = {
         value_far_right, "超出台账可能的宽度", {"sheet": "Sheet1", "row": 3, "column": "XFD"}
     ),
     "rows_out_of_order": Refused(rows_out_of_order, "行号", {"sheet": "Sheet1", "row": 1}),
+    "malformed_sheet_xml": Refused(malformed_sheet_xml, "损坏", {"sheet": "Sheet1"}),
     "two_sheets_other_headers": Refused(
         two_sheets_other_headers, "表头的列不同", {"sheet": "秋季"}
     ),
@@ -533,6 +580,13 @@ CASES: dict[str, Refused | Read] = {
         lambda r, c, a: (
             (_aside(a) == [(3, "金额")] and "金额无法识别" in a["reason"].iat[0])
             or pytest.fail(str(a))
+        ),
+    ),
+    "saved_by_excel_shared_strings": Read(
+        excel_saved_xlsx,
+        lambda r, c, a: (
+            (_rows(c) == [2, 3] and c["amount_fen"].tolist() == [100000, 50000] and a.empty)
+            or pytest.fail(str(c))
         ),
     ),
     "dimension_says_2_rows_of_50": Read(
@@ -597,6 +651,105 @@ def test_corpus(tmp_path: Path, case: str) -> None:
 
 def test_corpus_size() -> None:
     assert len(CASES) + len(FOLDER_CASES) + len(LEDGERS) >= 25
+
+
+# ---------------------------------------------------------------- not the file's fault
+
+
+def _xls(d: Path) -> Path:
+    xlwt = pytest.importorskip("xlwt")
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("台账")
+    for i, row in enumerate([AID_HEADER, GOOD]):
+        for j, value in enumerate(row):
+            ws.write(i, j, value)
+    wb.save(str(d / "资助发放.xls"))
+    return d / "资助发放.xls"
+
+
+def _fails(exc: BaseException) -> Callable[..., Any]:
+    def helper(*args: Any, **kwargs: Any) -> Any:
+        raise exc
+
+    return helper
+
+
+# A helper of the reader, on the path each file takes; raising there is a bug, not a bad file.
+BUG_SITES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "xlsx package parts": (_aid_xlsx, "_package"),
+    "xlsx byte scan": (_aid_xlsx, "_scan_rows"),
+    "xlsx cell looked at": (formula_without_value, "_look_at_cell"),
+    "xlsx parsing scan": (formula_without_value, "_scan_parsed"),
+    "xlsx values from calamine": (_aid_xlsx, "_plain_values"),
+    "xlsx merged range": (_aid_xlsx, "_merge_range"),
+    "xls rows": (_xls, "_xls_rows"),
+    "csv": (lambda d: _aid_csv(d, [GOOD]), "_read_utf8_table"),
+}
+
+
+@pytest.mark.parametrize("exc", [TypeError("a bug"), MemoryError()], ids=["TypeError", "Memory"])
+@pytest.mark.parametrize("site", sorted(BUG_SITES))
+def test_a_bug_or_memory_error_is_not_a_bad_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str, exc: BaseException
+) -> None:
+    """Only what the parser libraries raise on a damaged file becomes InputError (exit 2);
+    anything else propagates and the CLI reports an internal error (exit 1)."""
+    make, helper = BUG_SITES[site]
+    path = make(tmp_path)
+    if helper == "_scan_parsed":  # reached when cells go without references
+        monkeypatch.setattr(readers, "_look_at_cell", _fails(readers._Irregular()))
+    if helper == "_merge_range":
+        path = write_xlsx(path, [AID_HEADER, GOOD], title="资助发放台账")  # a merged title
+    monkeypatch.setattr(readers, helper, _fails(exc))
+    with pytest.raises(type(exc)):
+        read_sheets(path)
+    with pytest.raises(type(exc)):
+        clean_ledger(read_ledger("aid", path), 2022)
+
+
+@pytest.mark.parametrize("exc", [TypeError("a bug"), MemoryError()], ids=["TypeError", "Memory"])
+def test_parser_libraries_failing_otherwise_is_not_a_bad_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException
+) -> None:
+    import python_calamine
+    import xlrd
+
+    class Workbook:
+        from_path = from_filelike = staticmethod(_fails(exc))
+
+    path = _aid_xlsx(tmp_path)
+    with monkeypatch.context() as m:
+        m.setattr(python_calamine, "CalamineWorkbook", Workbook)
+        with pytest.raises(type(exc)):
+            read_sheets(path)
+    with monkeypatch.context() as m:
+        m.setattr(zipfile, "ZipFile", _fails(exc))
+        with pytest.raises(type(exc)):
+            read_sheets(path)
+    path = _xls(tmp_path)
+    monkeypatch.setattr(xlrd, "open_workbook", _fails(exc))
+    with pytest.raises(type(exc)):
+        read_sheets(path)
+
+
+def test_damaged_files_are_still_input_errors(tmp_path: Path) -> None:
+    """What the libraries raise on a damaged file (here, part of an .xls and of a sheet's zip
+    stream overwritten) stays the project's InputError."""
+    path = _xls(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[600:900] = bytes(300)
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="xls"):
+        read_sheets(path)
+    path = _aid_xlsx(tmp_path, [GOOD] * 200)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(SHEET1)
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 10
+    data[start : start + 40] = bytes(range(40))
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="损坏"):
+        read_sheets(path)
 
 
 # ---------------------------------------------------------------- folders

@@ -7,6 +7,7 @@ separators, a DOS end-of-file mark (Ctrl-Z); and the forms refused, each with it
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import random
@@ -148,6 +149,295 @@ def test_merge_scan_costs_nothing_on_a_large_sheet(tmp_path: Path) -> None:
     before = src.read_bytes
     assert last == 200_000 and readers._merge_refs(src, rest) == [b"A1:B1"]
     assert src.read_bytes == before == len(xml)  # the tail was already read: no further read
+
+
+# ---------------------------------------------------------------- .xlsx read by calamine
+
+SHEET1 = "xl/worksheets/sheet1.xml"
+
+
+def sheet_xml(tmp_path: Path, rows: bytes, name: str = "台账.xlsx", **parts: bytes) -> Path:
+    """A workbook whose first sheet's <sheetData> holds ``rows`` (and other parts replaced)."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "台账"
+    wb.active["A1"] = "x"
+    base = tmp_path / f"base-{name}"
+    wb.save(base)
+    out = rewrite_part(
+        base,
+        tmp_path / name,
+        SHEET1,
+        lambda xml: re.sub(
+            rb"<sheetData>.*</sheetData>", b"<sheetData>" + rows + b"</sheetData>", xml
+        ),
+    )
+    for part, data in parts.items():
+        out = rewrite_part(
+            out, tmp_path / f"p-{name}", part.replace("__", "/"), lambda _, d=data: d
+        )
+        out = out.rename(tmp_path / name)
+    base.unlink()
+    return out
+
+
+def with_shared_strings(path: Path, strings: list[str]) -> Path:
+    """Add a shared string table, as Excel and WPS save every text cell."""
+    sst = "".join(f'<si><t xml:space="preserve">{s}</t></si>' for s in strings)
+    sst_xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns='
+        f'"http://schemas.openxmlformats.org/spreadsheetml/2006/main">{sst}</sst>'
+    ).encode()
+    out = path.with_name("ss-" + path.name)
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    f'<Relationship Id="rIdS" Type="{rels}" Target="sharedStrings.xml"/>'
+                    "</Relationships>".encode(),
+                )
+            zout.writestr(item, data)
+        zout.writestr("xl/sharedStrings.xml", sst_xml)
+    return out.rename(path)
+
+
+def test_xlsx_values_as_the_package_reads_them(tmp_path: Path) -> None:
+    """Whole numbers as int (as Excel writes them, and "100.0" too), binary noise kept, a number
+    of 18 digits a float (a double holds 15–17 of them), dates as datetime, error cells as their
+    text, a number stored as text as text, booleans as bool, empty as None."""
+    rows = (
+        b'<row r="1"><c r="A1"><v>1180</v></c><c r="B1"><v>1180.0000000000002</v></c>'
+        b'<c r="C1"><v>123456789012345678</v></c><c r="D1"><v>100.0</v></c>'
+        b'<c r="E1" t="inlineStr"><is><t>00123</t></is></c><c r="F1" t="b"><v>1</v></c>'
+        b'<c r="G1" t="e"><v>#DIV/0!</v></c><c r="H1" t="e"><f>NA()</f><v>#N/A</v></c>'
+        b'<c r="I1" t="str"><f>""</f><v></v></c><c r="K1"><v>-0</v></c></row>'
+    )
+    (sheet,) = read_sheets(sheet_xml(tmp_path, rows))
+    want = [1180, 1180.0000000000002, 1.2345678901234568e17, 100, "00123", True, "#DIV/0!"]
+    assert sheet.grid.values.tolist() == [[*want, "#N/A", None, None, 0]]
+    types = [type(v) for v in sheet.grid.values.tolist()[0]]
+    assert types[:6] == [int, float, float, int, str, bool] and types[-1] is int
+    assert sheet.uncomputed == [(1, 9)]  # "" with no saved result is still a formula without one
+    wb = openpyxl.Workbook()
+    wb.active.append([dt.datetime(2022, 3, 5), dt.datetime(2022, 3, 5, 9, 30), dt.time(9, 30)])
+    wb.save(tmp_path / "dates.xlsx")
+    assert read_sheets(tmp_path / "dates.xlsx")[0].grid.values.tolist() == [
+        [dt.datetime(2022, 3, 5), dt.datetime(2022, 3, 5, 9, 30), dt.time(9, 30)]
+    ]
+
+
+def test_xlsx_shared_strings(tmp_path: Path) -> None:
+    """Text kept in the shared string table, as Excel and WPS save it (openpyxl writes inline
+    strings), _x000D_ escapes decoded; an index the table does not have is refused."""
+    rows = b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    path = with_shared_strings(sheet_xml(tmp_path, rows), ["学校名称", "一行_x000D_二行"])
+    assert read_sheets(path)[0].grid.values.tolist() == [["学校名称", "一行\r二行"]]
+    rows = b'<row r="1"><c r="A1" t="s"><v>7</v></c></row>'
+    bad = with_shared_strings(sheet_xml(tmp_path, rows, "坏.xlsx"), ["学校名称"])
+    with pytest.raises(InputError, match="损坏") as err:
+        read_sheets(bad)
+    assert err.value.file == "坏.xlsx"
+    # a damaged end tag in the table: calamine alone would run two strings into one and read
+    # every later index one string off
+    damaged = rewrite_part(
+        path,
+        tmp_path / "断.xlsx",
+        "xl/sharedStrings.xml",
+        lambda x: x.replace(b"</si>", b"</s>", 1),
+    )
+    with pytest.raises(InputError, match="损坏"):
+        read_sheets(damaged)
+
+
+FORMULAS = (  # formula cells without a saved result, in the forms writers use
+    b'<row r="2"><c r="A2"><f>1+1</f></c><c r="B2"><f>1+1</f><v></v></c>'
+    b'<c r="C2"><f t="shared" ref="C2:C3" si="0">A2</f></c><c r="D2" t="e"><f>1/0</f></c>'
+    b'<c r="E2"><f/></c><c r="F2"><f>1</f><v>1</v></c></row>'
+    b'<row r="3"><c r="C3"><f t="shared" si="0"/></c><c r="D3" t="inlineStr"><f>1</f></c>'
+    b'<c r="E3" t="inlineStr"><f>1</f><is><t>ok</t></is></c><c r="F3" t="e"><v>#N/A</v></c>'
+    b"</row>"
+)
+FORMULA_CELLS = [(2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (3, 3), (3, 4)]
+
+
+def test_xlsx_formulas_without_result(tmp_path: Path) -> None:
+    (sheet,) = read_sheets(sheet_xml(tmp_path, FORMULAS))
+    assert sheet.uncomputed == FORMULA_CELLS
+    assert cells(sheet.grid) == [[None] * 6, [*[None] * 5, 1], [*[None] * 4, "ok", "#N/A"]]
+
+
+def test_xlsx_cells_scanned_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Formula and error cells cut by the scan's reads anywhere are read whole, and every row's
+    cells are placed where calamine places them."""
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d"><f>A%d*2</f></c>'
+        b'<c r="C%d" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>' % ((i,) * 6)
+        for i in range(1, 40)
+    )
+    later = re.sub(rb'r="([A-F]?)([23])"', lambda m: b'r="%s%d"' % (m[1], int(m[2]) + 38), FORMULAS)
+    path = sheet_xml(tmp_path, rows + later)
+    whole = read_sheets(path)[0]
+    want = [(i, 2) for i in range(1, 40)] + [(r + 38, c) for r, c in FORMULA_CELLS]
+    assert whole.uncomputed == want
+    monkeypatch.setattr(readers, "_scan_parsed", None)  # the byte scan does it all
+    for chunk in (7, 16, 61, 256):
+        monkeypatch.setattr(readers, "_CHUNK", chunk)
+        again = read_sheets(path)[0]
+        assert again.uncomputed == whole.uncomputed
+        assert cells(again.grid) == cells(whole.grid)
+    assert cells(whole.grid)[0] == [1, None, "#DIV/0!", None, None, None]
+
+
+def test_xlsx_rows_and_cells_without_numbers(tmp_path: Path) -> None:
+    """Rows and cells placed by their order (no r=): parsed, as calamine places them."""
+    rows = (
+        b'<row><c t="inlineStr"><is><t>h</t></is></c><c><v>2</v></c></row>'
+        b'<row><c><f>1+1</f></c><c t="e"><v>#N/A</v></c><c><v>5</v></c></row>'
+        b'<row r="5"><c><v>7</v></c><c r="D5"><f>1</f></c><c t="e"><v>#VALUE!</v></c></row>'
+    )
+    (sheet,) = read_sheets(sheet_xml(tmp_path, rows))
+    assert sheet.uncomputed == [(2, 1), (5, 4)]
+    assert cells(sheet.grid) == [
+        ["h", 2, None, None, None],
+        [None, "#N/A", 5, None, None],
+        [None] * 5,
+        [None] * 5,
+        [7, None, None, None, "#VALUE!"],
+    ]
+
+
+def test_xlsx_comment_in_sheet_data_is_not_a_cell(tmp_path: Path) -> None:
+    rows = (
+        b'<row r="1"><c r="A1"><v>1</v></c><!-- <c r="B1" t="e"><v>#N/A</v></c> -->'
+        b'<c r="C1"><v>3</v></c></row><!-- <row r="1048576"><c r="A1048576"><f>1</f></c></row> -->'
+    )
+    (sheet,) = read_sheets(sheet_xml(tmp_path, rows))
+    assert cells(sheet.grid) == [[1, None, 3]] and sheet.uncomputed == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "row"),
+    [
+        (b'<row r="3"><c r="A3"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>', 2),
+        (b'<row r="2"><c r="A2"><v>1</v></c></row><row r="2"><c r="B2"><v>2</v></c></row>', 2),
+        (b'<row r="2"><c r="A2"><v>1</v></c></row><row r="9"/><row r="5"/>', 5),
+        (b'<row><c><v>1</v></c></row><row r="1"><c r="B1"><f>1</f></c></row>', 1),
+    ],
+)
+def test_xlsx_rows_out_of_order_are_refused(tmp_path: Path, rows: bytes, row: int) -> None:
+    """calamine would sort them without a word."""
+    for chunk in (readers._CHUNK, 16):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(readers, "_CHUNK", chunk)
+            with pytest.raises(InputError, match="顺序错乱") as err:
+                read_sheets(sheet_xml(tmp_path, rows))
+        assert (err.value.sheet, err.value.row) == ("台账", row)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        b'<c r="IW2"><v>3</v></c>',  # column 257
+        b'<c r="XFD2" t="e"><v>#N/A</v></c>',
+        b'<c r="XFD2" t="inlineStr"><is><t></t></is></c>',
+        b"".join([b"<c><v>1</v></c>"] * 300),  # by order, not by reference
+    ],
+)
+def test_xlsx_value_far_right_is_refused(tmp_path: Path, cell: bytes) -> None:
+    rows = b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2">' + cell + b"</row>"
+    with pytest.raises(InputError, match="超出台账可能的宽度") as err:
+        read_sheets(sheet_xml(tmp_path, rows))
+    assert err.value.row == 2 and err.value.sheet == "台账"
+
+
+def test_xlsx_empty_cells_far_right_are_not_columns(tmp_path: Path) -> None:
+    rows = (
+        b'<row r="1"><c r="A1"><v>1</v></c><c r="XFD1" s="1"/><c r="IW1"><f>1</f><v></v></c>'
+        b'<c r="XFC1" t="str"><f>""</f><v></v></c></row>'
+    )
+    (sheet,) = read_sheets(sheet_xml(tmp_path, rows))
+    width = sheet.grid.shape[1]
+    assert width <= readers.MAX_COLUMNS and cells(sheet.grid) == [[1] + [None] * (width - 1)]
+    assert sheet.uncomputed == [(1, 257), (1, 16383)]
+
+
+@pytest.mark.parametrize(
+    ("cell", "row"),
+    [
+        (b'<c r="B4000000000"><v>2</v></c>', 4000000000),  # calamine: 4e9 rows held in memory
+        (b'<c r="B7"><v>2</v></c>', 7),
+        (b'<c r="B07"><v>2</v></c>', 7),
+    ],
+)
+def test_xlsx_cell_reference_outside_its_row_is_refused(
+    tmp_path: Path, cell: bytes, row: int
+) -> None:
+    """calamine places a cell by its reference, not by its row: a reference to a row further
+    down is refused (it would also let a value into row 1,048,576 unseen)."""
+    rows = b'<row r="1"><c r="A1"><v>1</v></c></row><row r="5"><c r="A5"><v>1</v></c>'
+    with pytest.raises(InputError, match="地址与所在行") as err:
+        read_sheets(sheet_xml(tmp_path, rows + cell + b"</row>"))
+    assert (err.value.sheet, err.value.row) == ("台账", row)
+
+
+@pytest.mark.parametrize("ref", [b"AAAA2", b"iw2", b"xfd2"])
+def test_xlsx_far_reference_in_any_form_is_refused(tmp_path: Path, ref: bytes) -> None:
+    rows = b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="%s"><v>2</v></c></row>' % ref
+    with pytest.raises(InputError, match="超出台账可能的宽度") as err:
+        read_sheets(sheet_xml(tmp_path, rows))
+    assert err.value.row == 2
+
+
+def test_xlsx_too_large_a_rectangle_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """calamine holds every cell from A1 to the last row and column: two stray values far apart
+    (A1 and IV1000000: 256 million cells) are refused before it reads them. Cells that only
+    carry a format do not count."""
+    monkeypatch.setattr(readers, "_GRID_CELLS", 5000)
+    first = b'<row r="1"><c r="A1"><v>1</v></c><c r="IV1" s="1"/></row>'
+    for last, fits in ((b"AB100", True), (b"Z150", True), (b"AB200", False)):
+        rows = first + b'<row r="%s"><c r="%s"><v>2</v></c></row>' % (last.strip(b"ABZ"), last)
+        if fits:
+            assert read_sheets(sheet_xml(tmp_path, rows))[0].grid.iat[0, 0] == 1
+            continue
+        with pytest.raises(InputError, match="工作表过大") as err:
+            read_sheets(sheet_xml(tmp_path, rows))
+        assert err.value.sheet == "台账" and "AB" in err.value.detail
+
+
+@pytest.mark.parametrize(
+    ("part", "change"),
+    [
+        (SHEET1, (b"</t></is></c>", b"</t></is:</c>")),  # calamine would merge two cells
+        ("xl/workbook.xml", (b"</sheets>", b"</sheet>")),
+    ],
+)
+def test_xlsx_malformed_xml_is_refused(tmp_path: Path, part: str, change: tuple) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(["一中", "普通高中"])
+    wb.save(tmp_path / "base.xlsx")
+    bad = rewrite_part(
+        tmp_path / "base.xlsx", tmp_path / "台账.xlsx", part, lambda x: x.replace(*change, 1)
+    )
+    with pytest.raises(InputError, match="损坏") as err:
+        read_sheets(bad)
+    assert err.value.file == "台账.xlsx"
+
+
+def test_xlsx_read_by_content_under_any_name(tmp_path: Path) -> None:
+    """calamine picks a reader by the extension; a workbook named .xls, .csv or .XLSX is read
+    by what it holds. A chart sheet is not a worksheet."""
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADER)
+    wb.create_chartsheet("图表")
+    wb.save(tmp_path / "a.xlsx")
+    for name in ("a.xls", "a.csv", "a.XLSX"):
+        (tmp_path / name).write_bytes((tmp_path / "a.xlsx").read_bytes())
+        (sheet,) = read_sheets(tmp_path / name)
+        assert cells(sheet.grid) == [HEADER]
 
 
 # ---------------------------------------------------------------- .xls
