@@ -6,24 +6,34 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .formatting import change_text, count_text, money_text
+from .errors import InputError
+from .formatting import change_text, count_text, money_text, wan_yuan
 from .normalize import synonyms
+
+if TYPE_CHECKING:
+    from .policy import ManualFigure, Policy
 
 MONEY = "万元"
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One computed figure: exact value (money in fen), unit and a Chinese label."""
+    """One figure: exact value (money in fen), unit and a Chinese label.
+
+    Computed from a ledger (``source`` names it), or, with ``manual``, declared in config.yaml
+    ``manual_figures`` (``source`` names the document it is taken from: 人工填报).
+    """
 
     key: str
     label: str
     value: int
     unit: str
-    source: str  # the ledger it is computed from
+    source: str  # the ledger it is computed from, or the document a manual figure comes from
+    manual: bool = False
 
     @property
     def is_money(self) -> bool:
@@ -34,6 +44,11 @@ class Figure:
         """The figure as the report shows it, e.g. ``1134.65万元`` or ``12837人次``."""
         return money_text(self.value) if self.is_money else count_text(self.value, self.unit)
 
+    @property
+    def number_text(self) -> str:
+        """The number alone, as :attr:`text` shows it (``1134.65``, ``12837``)."""
+        return str(wan_yuan(self.value)) if self.is_money else str(int(self.value))
+
     def change_from(self, previous: Figure) -> str:
         """The year-on-year sentence fragment against last year's figure."""
         return change_text(self.value, previous.value, self.unit, money=self.is_money)
@@ -42,8 +57,10 @@ class Figure:
 class Registry(dict[str, Figure]):
     """Figures by key, in report order."""
 
-    def add(self, key: str, label: str, value: int, unit: str, source: str) -> None:
-        self[key] = Figure(key, label, int(value), unit, source)
+    def add(
+        self, key: str, label: str, value: int, unit: str, source: str, manual: bool = False
+    ) -> None:
+        self[key] = Figure(key, label, int(value), unit, source, manual)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -59,8 +76,12 @@ class Registry(dict[str, Figure]):
     def read(cls, path: Path) -> Registry:
         reg = cls()
         for key, f in json.loads(Path(path).read_text(encoding="utf-8")).items():
-            reg.add(key, f["label"], f["value"], f["unit"], f["source"])
+            reg.add(key, f["label"], f["value"], f["unit"], f["source"], f.get("manual", False))
         return reg
+
+    def manual(self) -> list[Figure]:
+        """The figures declared by hand in config.yaml (人工填报), in order."""
+        return [f for f in self.values() if f.manual]
 
 
 def programmes() -> list[dict[str, str]]:
@@ -75,6 +96,26 @@ def compute(tables: dict[str, pd.DataFrame], report_date: dt.date) -> Registry:
     _aid(reg, tables["aid"])
     _exchange(reg, tables["exchange"])
     _officers(reg, tables["officers"], report_date)
+    return reg
+
+
+def compute_for(tables: dict[str, pd.DataFrame], policy: Policy) -> Registry:
+    """The figures of a county-year: computed from its tables, then those declared by hand."""
+    return add_manual(compute(tables, policy.report_date), policy.manual_figures, policy.source)
+
+
+def add_manual(reg: Registry, manual: tuple[ManualFigure, ...], config: str | None) -> Registry:
+    """Add the figures declared in config.yaml ``manual_figures`` (a name a ledger figure already
+    has is refused, naming the file and line)."""
+    for m in manual:
+        if m.key in reg or m.key in ("county", "year"):
+            raise InputError(
+                f"配置项 manual_figures.{m.key}：该名称已是由台账计算的数字，请换一个名称"
+                " name taken by a computed figure",
+                file=config,
+                row=m.line,
+            )
+        reg.add(m.key, m.label, m.value, m.unit, m.source, manual=True)
     return reg
 
 

@@ -4,11 +4,17 @@ National defaults live in ``resources/standards.yaml``. A county-year folder
 (``data/raw/<county>/<year>/``) may hold a ``config.yaml`` that overrides them and declares the
 values only the county knows (the officer count it reported, the report date). Without that file
 the national defaults apply and checks that need a declared value are "not configured".
+
+Two keys serve the narrative's number audit: ``manual_figures`` declares the numbers no ledger
+holds (value, unit, label and the document they come from), which the narrative may then
+reference like computed ones; ``fixed_phrases`` lists phrases whose numerals are not counts
+(七五普法, 十四五).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -28,7 +34,11 @@ CONFIG_KEYS = (
     "training_hours_required",
     "standards",
     "accepted_set_aside",
+    "manual_figures",
+    "fixed_phrases",
 )
+MANUAL_KEYS = ("value", "unit", "label", "source")
+_FIGURE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,21 @@ class Accepted:
     file: str
     row: int
     reason: str
+
+
+@dataclass(frozen=True)
+class ManualFigure:
+    """A number no ledger holds, declared in config.yaml with the document it comes from.
+
+    ``value`` is exact: a count, or fen when ``unit`` is 万元 (config gives 万元).
+    """
+
+    key: str
+    value: int
+    unit: str
+    label: str
+    source: str
+    line: int | None = None  # of its key in config.yaml, for messages
 
 
 @dataclass(frozen=True)
@@ -64,6 +89,8 @@ class Policy:
     source: str | None = None
     overridden: tuple[str, ...] = field(default=())
     accepted: tuple[Accepted, ...] = field(default=())
+    manual_figures: tuple[ManualFigure, ...] = field(default=())
+    fixed_phrases: tuple[str, ...] = field(default=())
 
     @property
     def year_start(self) -> dt.datetime:
@@ -162,6 +189,10 @@ def _apply_config(defaults: Policy, path: Path) -> Policy:
         changes["standards"] = _override_standards(defaults.standards, data["standards"], where)
     if data.get("accepted_set_aside") is not None:
         changes["accepted"] = _accepted(data["accepted_set_aside"], where)
+    if data.get("manual_figures") is not None:
+        changes["manual_figures"] = _manual_figures(data["manual_figures"], where)
+    if data.get("fixed_phrases") is not None:
+        changes["fixed_phrases"] = _fixed_phrases(data["fixed_phrases"], where)
     return replace(defaults, source=str(path), overridden=tuple(changes), **changes)
 
 
@@ -181,6 +212,57 @@ def _accepted(raw: Any, where: _Where) -> tuple[Accepted, ...]:
             raise where.error(key, f"第{i}项须写明确认的原因（reason），不能为空")
         out.append(Accepted(str(item["file"]).strip(), row, reason.strip()))
     return tuple(out)
+
+
+def _manual_figures(raw: Any, where: _Where) -> tuple[ManualFigure, ...]:
+    """``manual_figures``: ``name: {value, unit, label, source}`` for numbers no ledger holds."""
+    key = "manual_figures"
+    example = "如 training_sessions: {value: 12, unit: 次, label: 法治培训, source: 培训通知汇编}"
+    if not isinstance(raw, Mapping):
+        raise where.error(key, f"应为“名称: {{value, unit, label, source}}”的映射，{example}")
+    out = []
+    for name, item in raw.items():
+        here = (key, str(name))
+        if not isinstance(name, str) or not _FIGURE_NAME.fullmatch(name):
+            raise where.error(here, "名称只能用小写英文字母、数字和下划线，以字母开头")
+        if not isinstance(item, Mapping):
+            raise where.error(here, f"应写明 value、unit、label、source，{example}")
+        unknown = sorted(str(k) for k in item if k not in MANUAL_KEYS)
+        if unknown:
+            raise where.error((*here, unknown[0]), "未知的项；可用：value、unit、label、source")
+        missing = [k for k in MANUAL_KEYS if item.get(k) in (None, "")]
+        if missing:
+            raise where.error(here, f"缺少 {'、'.join(missing)}（{example}）")
+        unit, label, source = (str(item[k]).strip() for k in ("unit", "label", "source"))
+        if not unit or len(unit) > 8 or any(ch.isdigit() for ch in unit):
+            raise where.error((*here, "unit"), f"单位应为“次”“人”“万元”等，实际为 {unit!r}")
+        if len(source) < 4:
+            raise where.error((*here, "source"), "须写明数字来自哪份文件（来源文件名）")
+        value = _manual_value(item["value"], unit, where, (*here, "value"))
+        out.append(ManualFigure(name, value, unit, label, source, where.lines.get(here)))
+    return tuple(out)
+
+
+def _manual_value(value: Any, unit: str, where: _Where, key: tuple[str, ...]) -> int:
+    """A count (a whole number ≥ 0), or for 万元 an amount with at most 6 decimals, in fen."""
+    if unit == "万元" and isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            fen = Decimal(str(value).strip()) * 1_000_000
+        except InvalidOperation:
+            fen = Decimal(-1)
+        if fen >= 0 and fen == fen.to_integral_value():
+            return int(fen)
+        raise where.error(key, f"金额应为非负数（万元，最多六位小数），实际为 {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise where.error(key, f"应为非负整数，实际为 {value!r}")
+    return value
+
+
+def _fixed_phrases(raw: Any, where: _Where) -> tuple[str, ...]:
+    """``fixed_phrases``: phrases whose numerals are not counts (七五普法, 十四五)."""
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p.strip() for p in raw):
+        raise where.error("fixed_phrases", "应为固定用语的列表，如 [七五普法, 十四五]")
+    return tuple(p.strip() for p in raw)
 
 
 def _officers(value: Any, where: _Where) -> int:

@@ -19,12 +19,12 @@ from .errors import InputError, UsageError
 from .paths import OUTPUTS_DIR, RAW_DIR, check_county, check_year, county_year_dir
 
 if TYPE_CHECKING:
-
     from .clean import CleanResult
     from .report import Report
     from .validate import ValidationReport
 
-PREVIOUS = "previous"
+PREVIOUS = "previous"  # in a run folder: last year's cleaned ledgers and their validation
+PREVIOUS_STATE = "previous.json"  # in a run folder: what became of last year's ledgers
 
 
 def prepare(step: str) -> None:
@@ -37,13 +37,15 @@ def prepare(step: str) -> None:
     if step == "1_clean":
         from . import clean, figures
     elif step == "2_validate":
-        from . import clean, policy, validate  # noqa: F401
+        from . import clean, figures, narrative, policy, report, validate  # noqa: F401
 
         validate.get_context()
+        narrative.prepare()
     elif step == "3_report":
         from . import charts, clean, figures, narrative, report, word  # noqa: F401
 
         charts.prepare()
+        narrative.prepare()
     else:
         raise UsageError(f"unknown step {step!r}")
 
@@ -85,9 +87,13 @@ def sha256(path: Path) -> str:
 def clean(
     county: str, year: int, data_dir: str | Path = "", run_dir: str | Path = ""
 ) -> CleanResult:
-    """Clean the county-year's ledgers (and last year's, for comparisons) into ``run_dir``."""
+    """Clean the county-year's ledgers (and last year's, for comparisons) into ``run_dir``.
+
+    Last year's cleaned ledgers go to ``run_dir/previous/`` (the validation step checks them
+    before they feed 同比), their figures to ``previous_figures.json``, and what became of them
+    (missing, unreadable, cleaned) to ``previous.json``.
+    """
     from .clean import clean_folder
-    from .figures import compute
 
     data, run = resolve(county, year, data_dir, run_dir)
     result = clean_folder(data, year)
@@ -96,18 +102,48 @@ def clean(
         print(f"注意 note: {note}")
     inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
     (run / "inputs.json").write_text(json.dumps(inputs, ensure_ascii=False, indent=2), "utf-8")
+    _clean_previous(data, run, year)
+    _settle()
+    return result
+
+
+def _clean_previous(data: Path, run: Path, year: int) -> None:
+    """Clean ``<year-1>`` beside ``data`` into ``run/previous/``; record the outcome."""
+    import shutil
+
+    from .clean import clean_folder
+    from .figures import compute_for
+    from .policy import load_policy
+
     prev_dir = data.parent / str(year - 1)
+    shown = f"{data.parent.name}/{year - 1}/"
+    shutil.rmtree(run / PREVIOUS, ignore_errors=True)  # nothing stale from an earlier run
+    (run / "previous_figures.json").unlink(missing_ok=True)
+    state = {"year": year - 1, "folder": shown, "status": "missing"}
+    state["reason"] = f"没有上年（{year - 1}年）的台账文件夹 {shown}"
     if prev_dir.is_dir():
         try:
             prev = clean_folder(prev_dir, year - 1)
+            figures = compute_for(prev.tables, load_policy(prev_dir, year - 1))
         except InputError as exc:
             print(f"上年数据无法读取，不作同比 previous year skipped: {exc}")
+            state |= {
+                "status": "unreadable",
+                "reason": f"上年（{year - 1}年）的台账无法读取：{exc}",
+            }
         else:
-            compute(prev.tables, report_date(prev_dir, year - 1)).write(
-                run / "previous_figures.json"
-            )
-    _settle()
-    return result
+            prev.write(run / PREVIOUS)
+            figures.write(run / "previous_figures.json")
+            state |= {"status": "cleaned", "reason": ""}
+    _write_json(run / PREVIOUS_STATE, state)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def _settle() -> None:
@@ -127,32 +163,38 @@ def _settle() -> None:
 def report(
     county: str, year: int, data_dir: str | Path = "", run_dir: str | Path = ""
 ) -> tuple[Report, list[str]]:
-    """Compute the figures, fill the narrative, and return the report with its HTML pieces."""
+    """Compute the figures, fill the narrative, and return the report with its HTML pieces.
+
+    What keeps the narrative from being finished (待填写, a missing part, 同比 without last
+    year's data) is a failed check of the validation step; the notes of that step (last year's
+    data missing where no 同比 is used) are the report's warnings.
+    """
     from . import narrative as nv
     from .clean import CleanResult
-    from .figures import Registry, compute
-    from .report import audit_numbers, build, html_fragments, structure_warnings
+    from .figures import compute_for
+    from .policy import load_policy
+    from .report import audit_numbers, build, html_fragments
     from .word import write_docx
 
     data, run = resolve(county, year, data_dir, run_dir)
     cleaned = CleanResult.load(run)
-    reg = compute(cleaned.tables, report_date(data, year))
+    policy = load_policy(data, year)
+    reg = compute_for(cleaned.tables, policy)
     reg.write(run / "figures.json")
-    prev_path = run / "previous_figures.json"
-    previous = Registry.read(prev_path) if prev_path.exists() else None
-    narrative_path = data / nv.NARRATIVE_FILE
-    warnings = []
-    if not narrative_path.exists():
-        warnings.append(
-            f"没有叙述文件 {nv.NARRATIVE_FILE}，报告按模板生成，“待填写”处需补充"
-            f"（edureport new --county {county} --year {year}）"
-        )
-    text, source = nv.load(narrative_path)
-    rep = build(county, year, reg, previous, text, source)
-    audit_numbers(rep)
-    warnings += structure_warnings(rep)
-    if rep.todo:
-        warnings.append(f"还有{rep.todo}处“待填写”")
+    text, source = nv.load(data / nv.NARRATIVE_FILE)
+    hint = figures_hint(run)
+    rep = build(
+        county,
+        year,
+        reg,
+        usable_previous(run),
+        text,
+        source,
+        fixed_phrases=policy.fixed_phrases,
+        hint=hint,
+    )
+    audit_numbers(rep, hint)
+    warnings = list(_read_json(run / "validation.json").get("notes", []))
     for w in warnings:
         print(f"警告 warning: {w}")
     banner = validation_banner(run, warnings)
@@ -252,6 +294,7 @@ def validation_lines(validation: dict[str, Any]) -> list[str]:
         reasons = "；".join(f"{r}（{n}行）" for r, n in s.get("reasons", {}).items())
         if reasons:
             lines.append(f"      {s['title']}剔除原因 reasons: {reasons}")
+    lines += [f"      注意 note: {n}" for n in validation.get("notes", [])]
     failed = [c for c in validation.get("checks", []) if c.get("status") == "failed"]
     if failed:
         lines.append(f"      未通过的校验 failed checks ({len(failed)}):")
@@ -260,9 +303,13 @@ def validation_lines(validation: dict[str, Any]) -> list[str]:
         expected, found = c.get("expected"), c.get("found")
         lines.append(f"      ✗ {c.get('rule')}：应为{expected}，实为{found}{rows}")
         items = [o.get("item") for o in c.get("offending", []) if o.get("item")]
-        lines += [f"          {i}" for i in items[:10]]
-        if len(items) > 10:
+        shown = len(items) if c.get("suite") == "narrative" else 10  # each place to write
+        lines += [f"          {i}" for i in items[:shown]]
+        if len(items) > shown:
             lines.append(f"          ……共{len(items)}项，见 validation.html")
+        more = c.get("offending_count", 0) - len(items)
+        if c.get("suite") == "narrative" and more > 0:
+            lines.append(f"          ……另有{more}处，见 validation.html")
     return lines
 
 
@@ -286,7 +333,22 @@ def data_note(run: Path) -> str:
             f"<li>经核实不计入：{html.escape(str(a['file']))} 第{int(a['row'])}行，"
             f"原因：{html.escape(str(a['reason']))}</li>"
         )
+    items += [f"<li>{html.escape(line)}</li>" for line in manual_lines(run)]
     return f'<section class="data-note"><h2>数据说明</h2><ul>{"".join(items)}</ul></section>'
+
+
+def manual_lines(run: Path) -> list[str]:
+    """One line per figure declared by hand in config.yaml (人工填报), from ``figures.json``."""
+    from .figures import Registry
+
+    path = run / "figures.json"
+    if not path.is_file():
+        return []
+    return [
+        f"人工填报（无台账，按 config.yaml 的 manual_figures）：{f.label} {f.text}，"
+        f"来源：{f.source}（名称 {f.key}）"
+        for f in Registry.read(path).manual()
+    ]
 
 
 def provenance_footer(run: Path, rep: Report) -> str:
@@ -320,20 +382,199 @@ def provenance_footer(run: Path, rep: Report) -> str:
 def validate(
     county: str, year: int, data_dir: str | Path = "", run_dir: str | Path = ""
 ) -> ValidationReport:
-    """Run the Great Expectations suites on the cleaned tables; write validation.json/html."""
+    """Run the Great Expectations suites on the cleaned tables and on the narrative; write
+    validation.json/html.
+
+    The narrative is filled from the figures (written to ``figures.json`` first, so that an
+    error can point to the list of names) and checked: an unknown name or a number typed by
+    hand stops the run (:class:`InputError`, exit 2); what is unfinished or missing (待填写, a
+    mandated part, 同比 without valid data of last year) becomes rows of the ``narrative``
+    suite's frame, so fails its checks like any ledger rule. Where the narrative uses 同比,
+    last year's cleaned ledgers are first validated with the same ledger suites
+    (``previous/validation.json``).
+    """
     from .clean import CleanResult
     from .policy import load_policy
     from .validate import validate as run_suites
 
     data, run = resolve(county, year, data_dir, run_dir)
     cleaned = CleanResult.load(run)
+    policy = load_policy(data, year)
+    problems, notes = narrative_checks(county, year, data, run, cleaned, policy)
     result = run_suites(
         cleaned.tables,
         cleaned.conservation,
-        load_policy(data, year),
+        policy,
         set_aside=cleaned.set_aside,
         stated_totals=cleaned.stated_totals,
+        narrative=problems,
     )
+    result.notes = notes
     result.write(run)
     _settle()
     return result
+
+
+def figures_hint(run: Path) -> str:
+    """Where the full list of names a narrative may use is, for messages."""
+    return f"本次运行文件夹中的 figures.json（{run / 'figures.json'}）"
+
+
+def narrative_checks(
+    county: str, year: int, data: Path, run: Path, cleaned: CleanResult, policy: Any
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The narrative's problems (rows of the ``narrative`` suite's frame) and notes.
+
+    Raises InputError for an unknown name (with the nearest names) or a number typed by hand
+    (each with its line and column).
+    """
+    from . import narrative as nv
+    from .figures import compute_for
+    from .report import audit_numbers, build, change_references, completeness
+
+    reg = compute_for(cleaned.tables, policy)
+    reg.write(run / "figures.json")
+    path = data / nv.NARRATIVE_FILE
+    text, source = nv.load(path)
+    hint = figures_hint(run)
+    rep = build(
+        county,
+        year,
+        reg,
+        None,
+        text,
+        source,
+        fixed_phrases=policy.fixed_phrases,
+        hint=hint,
+        charts=False,
+    )
+    audit_numbers(rep, hint)
+    file = nv.NARRATIVE_FILE
+    problems: list[dict[str, Any]] = []
+    if not path.is_file():
+        problems.append(
+            {
+                "check": "todo",
+                "file": file,
+                "row": None,
+                "item": f"没有叙述文件 {file}：报告只能按模板生成，“待填写”处无人撰写"
+                f"（edureport new --county {county} --year {year} 生成模板，写好后再运行）",
+            }
+        )
+    else:
+        problems += [
+            {"check": check, "file": file, "row": line, "item": item}
+            for check, line, item in completeness(rep)
+        ]
+    found, notes = _previous_problems(data, run, year, change_references(rep))
+    problems += [{**p, "file": file} for p in found]
+    return problems, notes
+
+
+def _previous_problems(
+    data: Path, run: Path, year: int, changes: list[tuple[str, int, int | None]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows for each ``.change`` that last year's data cannot support, and notes.
+
+    Last year's ledgers are validated (ledger suites and reconciliations, with last year's
+    config.yaml) only when the narrative uses ``.change``; the outcome is kept in
+    ``previous.json`` (``validated``) for the report step.
+    """
+    state = _read_json(run / PREVIOUS_STATE) or {
+        "year": year - 1,
+        "status": "missing",
+        "reason": "本次运行没有上年数据的记录（请先运行清洗步骤）",
+    }
+    state["validated"] = None
+    prev_year = state.get("year", year - 1)
+    if not changes:
+        _write_json(run / PREVIOUS_STATE, state)
+        if state["status"] != "cleaned":
+            return [], [f"{state['reason']}；叙述中没有用到同比（.change），不影响发布"]
+        return [], []
+    used = "、".join(sorted({f"{{{{ {name}.change }}}}" for name, _, _ in changes}))
+    first_line = changes[0][1]
+
+    def where(line: int, col: int | None) -> str:
+        return f"第{line}行" + (f"第{col}列" if col else "")
+
+    rows: list[dict[str, Any]] = []
+    if state["status"] != "cleaned":
+        rows = [
+            {
+                "check": "previous_missing",
+                "row": line,
+                "item": f"{where(line, col)} {{{{ {name}.change }}}}：{state['reason']}，无法同比"
+                "（补齐上年台账，或删去 .change）",
+            }
+            for name, line, col in changes
+        ]
+        _write_json(run / PREVIOUS_STATE, state)
+        return rows, []
+    failed = _validate_previous(data.parent / str(prev_year), run, prev_year)
+    state["validated"] = "failed" if failed else "passed"
+    _write_json(run / PREVIOUS_STATE, state)
+    if failed:
+        return [
+            {
+                "check": "previous_invalid",
+                "row": first_line,
+                "item": f"上年（{prev_year}年）台账未通过校验，{used} 无法同比：{text}",
+            }
+            for text in failed
+        ], []
+    from .figures import Registry
+
+    previous = Registry.read(run / "previous_figures.json")
+    return [
+        {
+            "check": "previous_missing",
+            "row": line,
+            "item": f"{where(line, col)} {{{{ {name}.change }}}}：上年（{prev_year}年）没有 "
+            f"{name} 这一数字（上年 config.yaml 未申报或台账未计），无法同比",
+        }
+        for name, line, col in changes
+        if name not in previous
+    ], []
+
+
+def _validate_previous(prev_dir: Path, run: Path, prev_year: int) -> list[str]:
+    """Validate last year's cleaned ledgers (``run/previous/``) with the ledger suites; write
+    ``previous/validation.json`` and ``.html``; return one line per failed check."""
+    from .clean import CleanResult
+    from .policy import load_policy
+    from .validate import LEDGER_SUITES, SUITE_TITLES
+    from .validate import validate as run_suites
+
+    cleaned = CleanResult.load(run / PREVIOUS)
+    try:
+        policy = load_policy(prev_dir, prev_year)
+    except InputError as exc:
+        return [f"上年 config.yaml 无法读取：{exc}"]
+    result = run_suites(
+        cleaned.tables,
+        cleaned.conservation,
+        policy,
+        suites=LEDGER_SUITES,
+        set_aside=cleaned.set_aside,
+        stated_totals=cleaned.stated_totals,
+    )
+    result.write(run / PREVIOUS)
+    lines = []
+    for c in result.failed:
+        rows = [r for r in c.offending if r.row is not None]
+        at = f"；{_rows_text([[r.file, r.row] for r in rows])}" if rows else ""
+        title = SUITE_TITLES.get(c.suite, c.suite)
+        lines.append(f"{title}：{c.rule}（{c.found}{at}；详见 {PREVIOUS}/validation.html）")
+    return lines
+
+
+def usable_previous(run: Path) -> Any:
+    """Last year's figures for 同比, only if last year's ledgers passed validation."""
+    from .figures import Registry
+
+    state = _read_json(run / PREVIOUS_STATE)
+    path = run / "previous_figures.json"
+    if state.get("validated") == "passed" and path.is_file():
+        return Registry.read(path)
+    return None

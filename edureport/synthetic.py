@@ -1331,7 +1331,19 @@ def write_county_year(
         ),
         "approvals": _write_approvals(folder, year, approvals, style),
     }
+    narrative = folder / "narrative.md"
+    if not narrative.exists():  # a generated county-year publishes: its narrative is finished
+        narrative.write_text(finished_narrative(), encoding="utf-8")
     return Manifest(folder, files, tuple(planted), targets)
+
+
+def finished_narrative() -> str:
+    """The narrative scaffold written out: each 待填写 replaced by its own instruction as text,
+    no 同比 (``.change``: a generated county-year has no last year)."""
+    from .narrative import template_text
+
+    text = re.sub(r"（待填写：([^（）]*)）", r"\1", template_text())
+    return re.sub(r"\{\{\s*[a-z_]+\.change\s*\}\}", "", text)
 
 
 SAMPLE_SEEDS = {2022: 20221231, 2021: 20211231}

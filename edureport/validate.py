@@ -55,11 +55,24 @@ SUITE_TITLES = {
     "conservation": "行数守恒（原始 = 清洗后 + 剔除）",
     "set_aside": "剔除的行都有交代（汇总表核对或人工确认）",
     "stated_totals": "台账自带的合计、小计行核对",
+    "narrative": "叙述文件：已写完、法定内容齐全、同比有上年数据",
 }
 # Ledgers whose set-aside rows a control total accounts for: the aid ledger must still agree
 # with the finance office's totals without them (and the control sheet with the aid ledger).
 CONTROLLED = {"aid": "由资助资金拨付汇总表核对", "control": "由学生资助发放台账核对"}
 SUITES = tuple(SUITE_TITLES)
+# The suites of the ledgers themselves (last year's ledgers pass these before they feed 同比).
+LEDGER_SUITES = tuple(s for s in SUITES if s != "narrative")
+# The narrative frame's check columns: one row per problem, its item in the column of its check.
+NARRATIVE_CHECKS = {
+    "todo": ("“待填写”之处", "叙述文件中没有“待填写”之处"),
+    "missing_part": (
+        "缺少的法定内容",
+        "报告的法定内容齐全（举措和成效、不足、第一责任人履职、下一年度安排）",
+    ),
+    "previous_missing": ("同比缺少的上年数据", "使用同比（.change）之处都有上年数据"),
+    "previous_invalid": ("上年台账未通过的校验", "同比所用的上年台账通过同样的校验"),
+}
 # The published figures the checks guard (ids as in the reference report's figure list).
 FIGURES_ZH = {
     "F1": "民办教育机构检查合格数",
@@ -142,6 +155,7 @@ COLUMN_ZH = {
     "accounted_by": "交代方式",
     "stated": "表中所写",
     "computed": "逐行相加",
+    **{column: label for column, (label, _) in NARRATIVE_CHECKS.items()},
 }
 
 
@@ -189,6 +203,7 @@ class ValidationReport:
     policy: Mapping[str, Any] = field(default_factory=dict)
     set_aside: list[dict[str, Any]] = field(default_factory=list)  # per ledger: counts
     accepted: list[dict[str, Any]] = field(default_factory=list)  # rows accepted in config.yaml
+    notes: list[str] = field(default_factory=list)  # worth knowing, fails nothing (no 同比 data)
 
     @property
     def passed(self) -> bool:
@@ -246,6 +261,7 @@ class ValidationReport:
             "policy": dict(self.policy),
             "set_aside": self.set_aside,
             "accepted": self.accepted,
+            "notes": self.notes,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -356,14 +372,19 @@ def validate(
     suites: Iterable[str] = SUITES,
     set_aside: pd.DataFrame | None = None,
     stated_totals: Iterable[Mapping[str, Any]] = (),
+    narrative: Iterable[Mapping[str, Any]] = (),
 ) -> ValidationReport:
     """Run every suite (or only ``suites``) on the cleaned tables and the derived frames.
 
     ``set_aside`` (set_aside.csv) and ``stated_totals`` (the files' own 合计/小计 rows) feed
-    the two suites that make sure no row is lost unnoticed and no stated total disagrees.
+    the two suites that make sure no row is lost unnoticed and no stated total disagrees;
+    ``narrative`` (what keeps the narrative from being finished, see :func:`narrative_frame`)
+    feeds the narrative suite.
     """
     context = get_context()
-    frames = build_frames(tables, conservation, set_aside, stated_totals, policy.accepted)
+    frames = build_frames(
+        tables, conservation, set_aside, stated_totals, policy.accepted, narrative
+    )
     aside = frames["set_aside"]
     parameters = expectation_parameters(policy)
     checks: list[Check] = []
@@ -498,8 +519,9 @@ def build_frames(
     set_aside: pd.DataFrame | None = None,
     stated_totals: Iterable[Mapping[str, Any]] = (),
     accepted: Iterable[Any] = (),
+    narrative: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, pd.DataFrame]:
-    """The frame each suite runs on: the six ledgers plus five derived frames."""
+    """The frame each suite runs on: the six ledgers plus six derived frames."""
     ledgers = {name: _ledger_frame(name, tables.get(name)) for name in LEDGERS}
     derived = {
         "aid_control": _derived(aid_control_frame, ledgers["aid"], ledgers["control"]),
@@ -507,6 +529,7 @@ def build_frames(
         "conservation": conservation_frame(ledgers, conservation),
         "set_aside": set_aside_frame(set_aside, accepted),
         "stated_totals": stated_totals_frame(list(stated_totals)),
+        "narrative": narrative_frame(narrative),
     }
     return {**{name: _categorical(frame) for name, frame in ledgers.items()}, **derived}
 
@@ -842,6 +865,25 @@ def stated_totals_frame(stated: list[Mapping[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+NARRATIVE_COLUMNS = ("file", "row", "item", *NARRATIVE_CHECKS)
+
+
+def narrative_frame(problems: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per problem of the narrative: ``file`` (narrative.md), ``row`` (its line, or
+    null for the whole file), ``item`` (what is missing or unfinished, with line and column),
+    and the item again in the column of its check (:data:`NARRATIVE_CHECKS`), the others null.
+    No problem, no row: every check passes."""
+    rows = []
+    for p in problems:
+        row = {"file": p.get("file"), "row": p.get("row"), "item": str(p["item"])}
+        row |= dict.fromkeys(NARRATIVE_CHECKS)
+        row[p["check"]] = str(p["item"])
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(NARRATIVE_COLUMNS)).astype(object)
+    frame["row"] = pd.array(frame["row"].tolist(), dtype="Int64")
+    return frame
+
+
 def _int_or_none(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -967,7 +1009,11 @@ _EXPECTED: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "expect_table_columns_to_match_set": lambda kw: f"列为：{_joined(kw.get('column_set') or [])}",
     "expect_table_row_count_to_equal": lambda kw: f"行数 = {kw.get('value')}",
     "expect_column_values_to_not_be_null": lambda kw: f"{_label(kw['column'])}不为空",
-    "expect_column_values_to_be_null": lambda kw: f"{_label(kw['column'])}为空",
+    "expect_column_values_to_be_null": lambda kw: (
+        NARRATIVE_CHECKS[kw["column"]][1]
+        if kw["column"] in NARRATIVE_CHECKS
+        else f"{_label(kw['column'])}为空"
+    ),
     "expect_column_values_to_be_unique": lambda kw: f"{_label(kw['column'])}不重复",
     "expect_column_values_to_be_in_set": lambda kw: (
         f"{_label(kw['column'])} ∈ {{"
@@ -1022,6 +1068,9 @@ def _found_text(
         parts = [f"多出：{'、'.join(map(str, extra))}"] if extra else []
         parts += [f"缺少：{'、'.join(map(str, missing))}"] if missing else []
         return "；".join(parts) or "一致"
+    if kwargs.get("column") in NARRATIVE_CHECKS and "element_count" in res:
+        bad = res.get("unexpected_count") or 0
+        return f"{bad} 处" if bad else "没有"
     if kind == "expect_table_row_count_to_equal":
         return f"行数 = {res.get('observed_value')}"
     if kind == "expect_column_values_to_be_in_type_list":

@@ -317,6 +317,25 @@ def stated_totals_suite() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def narrative_suite() -> list[dict[str, Any]]:
+    """On the narrative frame: one row per problem of narrative.md (file, line, what is wrong),
+    its text in the column of its check (edureport.validate.NARRATIVE_CHECKS)."""
+    return [
+        spec("ExpectColumnValuesToBeNull", "narrative.no_todo",
+             "叙述文件已写完：没有“待填写”之处（逐处列出行号和列号）", [], column="todo"),
+        spec("ExpectColumnValuesToBeNull", "narrative.mandated_parts",
+             "报告包含全部法定内容且各有正文：主要举措和成效、存在的不足和原因、"
+             "党政主要负责人履行第一责任人职责情况、下一年度主要安排", [],
+             column="missing_part"),
+        spec("ExpectColumnValuesToBeNull", "narrative.previous_year_for_change",
+             "叙述中用到同比（{{ 名称.change }}）时，上年的台账齐全可读、有该数字", [],
+             column="previous_missing"),
+        spec("ExpectColumnValuesToBeNull", "narrative.previous_year_valid",
+             "上年台账未通过校验时不作同比：同比所用的上年台账须通过同样的台账校验和核对", [],
+             column="previous_invalid"),
+    ]  # fmt: skip
+
+
 def _eq(column: str, value: str) -> dict[str, Any]:
     return {"type": "comparison", "column": {"name": column}, "operator": "==", "parameter": value}
 
@@ -337,6 +356,7 @@ def all_specs() -> dict[str, list[dict[str, Any]]]:
         "conservation": conservation_suite(),
         "set_aside": set_aside_suite(),
         "stated_totals": stated_totals_suite(),
+        "narrative": narrative_suite(),
     }
 
 

@@ -195,11 +195,15 @@ TEST_KEY = "test-key-not-secret-7f3a9c"
 
 
 def sample_copy(root: Path) -> Path:
-    """A copy of the bundled sample's county-year folder as ``<root>/<county>/<year>``."""
+    """A copy of the bundled sample's county-year folder as ``<root>/<county>/<year>``, with
+    last year's folder beside it (the sample's narrative uses 同比, which needs it)."""
     import shutil
 
     target = root / paths.SAMPLE_COUNTY / str(paths.SAMPLE_YEAR)
     shutil.copytree(SAMPLE_DIR, target)
+    shutil.copytree(
+        SAMPLE_DIR.parent / str(paths.SAMPLE_YEAR - 1), target.parent / str(paths.SAMPLE_YEAR - 1)
+    )
     return target
 
 

@@ -346,6 +346,19 @@ def _stated(stated: int | None, computed: int = 150_000, column: str = "amount")
     return mutate
 
 
+def _narrative(check: str, row: int | None = 4) -> Mutation:
+    """One problem of the narrative (what steps.narrative_checks finds), in ``check``'s column."""
+
+    def mutate(t: Tables, c: Conservation) -> tuple[Policy, dict[str, Any]]:
+        item = (
+            f"第{row}行第2列待填写：（待填写：导语。）" if row else "缺少法定内容：存在的不足和原因"
+        )
+        problem = {"check": check, "file": "narrative.md", "row": row, "item": item}
+        return tiny_policy(), {"narrative": [problem]}
+
+    return mutate
+
+
 AIDC = "aid_control"
 RECONCILE_PT = {f"{AIDC}.person_times_match", f"{AIDC}.total_person_times_match"}
 RECONCILE_AMT = {f"{AIDC}.amount_match", f"{AIDC}.total_amount_match"}
@@ -501,6 +514,14 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
     ("stated_totals.readable", _stated(None), {"stated_totals.readable"}),
     ("conservation.matches_table", _conservation("officers", raw_rows=4, cleaned_rows=4),
      {"conservation.matches_table"}),
+    # the narrative: finished, complete, 同比 backed by last year's valid ledgers
+    ("narrative.no_todo", _narrative("todo"), {"narrative.no_todo"}),
+    ("narrative.mandated_parts", _narrative("missing_part", row=None),
+     {"narrative.mandated_parts"}),
+    ("narrative.previous_year_for_change", _narrative("previous_missing", row=16),
+     {"narrative.previous_year_for_change"}),
+    ("narrative.previous_year_valid", _narrative("previous_invalid", row=16),
+     {"narrative.previous_year_valid"}),
 ]  # fmt: skip
 
 
@@ -544,6 +565,7 @@ def _run(mutation: Mutation) -> v.ValidationReport:
         extras.get("set_aside"),
         extras.get("stated_totals", ()),
         policy.accepted,
+        extras.get("narrative", ()),
     )
     params = v.expectation_parameters(policy)
     checks: list[v.Check] = []
@@ -565,7 +587,7 @@ def _baseline_by_suite() -> dict[str, list[v.Check]]:
 
 
 def test_shortcut_agrees_with_validate(gx_context: Any) -> None:
-    for mutation in (_duplicate_aid_row, _declare(2)):
+    for mutation in (_duplicate_aid_row, _declare(2), _narrative("todo")):
         tables, conservation, policy, extras = _mutated(mutation)
         full = v.validate(tables, conservation, policy, **extras)
         assert [c.to_dict() for c in _run(mutation).checks] == [c.to_dict() for c in full.checks]
@@ -649,6 +671,35 @@ def test_offending_rows_are_capped(gx_context: Any) -> None:
     assert check.offending_count == 120
     assert len(check.offending) == v.MAX_OFFENDING
     assert "另有 70 行未列出" in v.render_html(_run(many))
+
+
+def test_unfinished_narrative_lists_each_place_with_its_line(gx_context: Any) -> None:
+    from edureport import steps
+
+    places = [5, 11, 25, 33, 37, 45, 49, 53, 60, 70, 80, 90]  # more than the console's usual 10
+
+    def unfinished(t: Tables, c: Conservation) -> tuple[Policy, dict[str, Any]]:
+        rows = [
+            {"check": "todo", "file": "narrative.md", "row": n,
+             "item": f"第{n}行第2列待填写：（待填写：导语。）"}
+            for n in places
+        ]  # fmt: skip
+        rows.append({"check": "missing_part", "file": "narrative.md", "row": None,
+                     "item": "缺少法定内容：存在的不足和原因"})  # fmt: skip
+        return tiny_policy(), {"narrative": rows}
+
+    report = _run(unfinished)
+    assert failed_names(report) == {"narrative.no_todo", "narrative.mandated_parts"}
+    todo = report.check("narrative.no_todo")
+    assert [(r.file, r.row) for r in todo.offending] == [("narrative.md", n) for n in places]
+    assert todo.found == "12 处" and "待填写" in todo.expected
+    assert todo.to_dict()["rows"] == [["narrative.md", n] for n in places]
+    lines = steps.validation_lines(json.loads(report.to_json()))
+    for n in places:  # the console lists every place, not the first ten
+        assert sum(f"第{n}行第2列待填写" in line for line in lines) == 1
+    assert any("缺少法定内容：存在的不足和原因" in line for line in lines)
+    page = v.render_html(report)
+    assert "narrative.md：第 5、11、25" in page and "第90行第2列待填写" in page
 
 
 # --- not configured -------------------------------------------------------------------------------

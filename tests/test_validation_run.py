@@ -22,9 +22,12 @@ pytestmark = pytest.mark.slow
 SAMPLE = paths.RAW_DIR / paths.SAMPLE_COUNTY / "2022"
 
 
-def _copy_sample(root: Path) -> Path:
+def _copy_sample(root: Path, previous: bool = True) -> Path:
+    """The sample's 2022 folder, with 2021 beside it (its narrative's 同比 reads it)."""
     folder = root / paths.SAMPLE_COUNTY / "2022"
     shutil.copytree(SAMPLE, folder)
+    if previous:
+        shutil.copytree(SAMPLE.parent / "2021", folder.parent / "2021")
     return folder
 
 
@@ -108,3 +111,29 @@ def test_failed_run_keeps_the_last_good_report(tmp_path: Path) -> None:
     _control_100_yuan_off(folder)
     assert _run(data, tmp_path / "out").returncode == EXIT_VALIDATION_FAILED
     assert report.read_bytes() == before
+
+
+def test_the_new_scaffold_is_not_published(tmp_path: Path) -> None:
+    """A narrative still marked 待填写 fails the narrative checks: exit 3, each place listed with
+    its line in the console, the draft kept, nothing published."""
+    from edureport import narrative as nv
+
+    folder = _copy_sample(tmp_path / "data", previous=False)
+    (folder / nv.NARRATIVE_FILE).write_text(nv.template_text(), encoding="utf-8")
+    proc = _run(tmp_path / "data", tmp_path / "out")
+    assert proc.returncode == EXIT_VALIDATION_FAILED, proc.stdout + proc.stderr
+    assert not (tmp_path / "out" / paths.SAMPLE_COUNTY / "2022" / "report.html").exists()
+    run_dir = _only_run(tmp_path / "out")
+    failed = _failed(run_dir)
+    # no 2021 beside it: the scaffold's 同比 has no last year either
+    assert set(failed) == {"narrative.no_todo", "narrative.previous_year_for_change"}
+    places = [
+        n
+        for n, raw in enumerate(nv.template_text().splitlines(), start=1)
+        if "（待填写" in raw and not raw.startswith("<!--")
+    ]
+    assert [r[1] for r in failed["narrative.no_todo"]["rows"]] == places
+    for n in places:
+        assert f"第{n}行第2列待填写：（待填写" in proc.stdout, proc.stdout
+    text = page_text(run_dir / "report.html")
+    assert "未通过校验" in text and failed["narrative.no_todo"]["rule"] in text
