@@ -163,8 +163,7 @@ def profile_step(step: str, run_dir: Path) -> dict[str, float]:
         clock.wrap(figures, "compute", "figures of the previous year")
         clock.wrap(steps, "sha256", "hash inputs")
         with clock.time("step total"):
-            result = steps.clean(*args)
-            steps.conservation_table(result)
+            steps.clean(*args)
     elif step == "2_validate":
         with clock.time("import pandas, edureport.clean, edureport.validate"):
             from edureport import clean, validate

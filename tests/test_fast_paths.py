@@ -193,8 +193,8 @@ def test_row_kinds_same_for_arrow_and_object_grids(tmp_path_factory, rows: list)
 
 def test_pseudonyms_are_hmac_sha256(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in (
-        "k" * 16,
-        "k" * 64,
+        "0123456789abcdef",  # 16 bytes, the shortest key allowed
+        "0123456789abcdef" * 4,  # one SHA-256 block exactly
         "a much longer key than one sha256 block of sixty-four bytes" * 2,
     ):
         monkeypatch.setenv(pseudonym.KEY_ENV, key)
