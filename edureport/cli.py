@@ -220,9 +220,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "check":
         from .check import check_folder
-        from .paths import county_year_dir
+        from .paths import ledger_folder
 
-        findings = check_folder(county_year_dir(args.data, args.county, args.year), args.year)
+        findings = check_folder(ledger_folder(args.data, args.county, args.year), args.year)
         for f in findings:
             print(f.line())
         errors = sum(f.level == "error" for f in findings)

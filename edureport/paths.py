@@ -66,6 +66,16 @@ def county_year_dir(data_root: Path, county: str, year: int) -> Path:
     return inside(data_root, county, year)
 
 
+def ledger_folder(data: Path, county: str, year: int) -> Path:
+    """The county-year folder, whether ``data`` is the root holding ``<county>/<year>/`` or that
+    folder itself (a folder named for the year that holds no ``<county>/<year>/`` of its own)."""
+    nested = county_year_dir(data, county, year)
+    given = Path(data)
+    if not nested.is_dir() and given.name == str(check_year(year)) and given.is_dir():
+        return given
+    return nested
+
+
 def published_dir(out_root: Path, county: str, year: int) -> Path:
     """Where a passing run publishes: ``<out>/<county>/<year>/`` (names checked, inside)."""
     return inside(out_root, county, year)

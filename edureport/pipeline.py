@@ -58,7 +58,7 @@ from .errors import (
 )
 from .imports import import_lean
 from .keys import key_id
-from .paths import NOTEBOOKS_DIR, county_year_dir, published_dir
+from .paths import NOTEBOOKS_DIR, ledger_folder, published_dir
 from .provenance import code_fingerprint, code_version, package_versions
 from .steps import check_parameters, sha256
 
@@ -168,7 +168,7 @@ def run(
     """
     options = options or RunOptions()
     check_parameters(county, year)
-    data = county_year_dir(data_root, county, year).resolve()
+    data = ledger_folder(data_root, county, year).resolve()
     if not data.is_dir():
         raise InputError(f"找不到台账文件夹 ledger folder not found: {data}")
     target = published_dir(out_root, county, year).resolve()

@@ -56,7 +56,8 @@ CONFIG = """\
 # 人工填报的数字：没有台账可计算的数字（如培训次数），写明数值、单位、名称和来源文件后，
 # 叙述中可用 {{{{ training_sessions }}}} 引用；报告的“数据说明”注明“人工填报”。
 # manual_figures:
-#   training_sessions: {{value: 12, unit: 次, label: 法治培训, source: 县教育局{year}年培训通知汇编}}
+#   training_sessions:
+#     {{value: 12, unit: 次, label: 法治培训, source: 县教育局{year}年培训通知汇编}}
 
 # 叙述中允许出现的固定说法里的数字（如“七五普法”“十四五”已内置），每项一个字符串。
 # fixed_phrases: [12345政务服务热线]

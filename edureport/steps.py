@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, UsageError
-from .paths import OUTPUTS_DIR, RAW_DIR, check_county, check_year, county_year_dir
+from .paths import OUTPUTS_DIR, RAW_DIR, check_county, check_year, ledger_folder
 
 if TYPE_CHECKING:
     from .clean import CleanResult
@@ -55,7 +55,7 @@ def resolve(
 ) -> tuple[Path, Path]:
     """Check notebook parameters and fill in default folders (the bundled sample layout)."""
     check_parameters(county, year)
-    data = Path(data_dir) if str(data_dir) else county_year_dir(RAW_DIR, county, year)
+    data = ledger_folder(Path(data_dir) if str(data_dir) else RAW_DIR, county, year)
     run = Path(run_dir) if str(run_dir) else OUTPUTS_DIR / county / str(year) / "interactive"
     return data.resolve(), run.resolve()
 

@@ -70,3 +70,11 @@ def test_check_of_the_sample_finds_nothing_wrong(capsys: pytest.CaptureFixture) 
     code = cli.main(["check", "--data", str(paths.RAW_DIR)])
     out = capsys.readouterr().out
     assert code == 0 and "未发现问题" in out and "✗" not in out
+
+
+def test_data_may_be_the_root_or_the_county_year_folder(capsys: pytest.CaptureFixture) -> None:
+    from edureport import steps
+
+    for data in (paths.RAW_DIR, SAMPLE):
+        assert cli.main(["check", "--data", str(data)]) == 0, capsys.readouterr().out
+        assert steps.resolve(paths.SAMPLE_COUNTY, 2022, data)[0] == SAMPLE.resolve()
