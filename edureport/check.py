@@ -24,9 +24,10 @@ class Finding:
 def check_folder(folder: Path, year: int) -> list[Finding]:
     """Everything a run of ``folder`` would refuse or stop on, and what it would leave out."""
     from . import narrative
-    from .clean import EXCLUDED, clean_ledger
+    from .clean import EXCLUDED, clean_ledger, stated_records
     from .ledgers import LEDGERS, find_ledger, ledger_files, read_ledger, spec
     from .policy import CONFIG_NAME, load_policy
+    from .validate import set_aside_frame, stated_totals_frame
 
     folder = Path(folder)
     try:
@@ -57,21 +58,15 @@ def check_folder(folder: Path, year: int) -> list[Finding]:
             continue
         cleaned, aside = clean_ledger(raw, year)
         asides.append(aside)
-        stated += [(title, raw, t) for t in raw.stated if not t.agrees]
+        stated += [t for t in stated_records(raw) if not t["agrees"]]
         excluded = int((aside["kind"] == EXCLUDED).sum())
         summary = f"{title}（{path.name}）：数据行 {len(raw.frame)}，可用 {len(cleaned)}"
         summary += f"，剔除 {len(aside) - excluded}" + (f"，不计入 {excluded}" if excluded else "")
         out.append(Finding("note", summary))
         out += [Finding("note", f"{title}：{n}") for n in raw.notes]
-    for title, raw, t in stated:
-        where = f"{raw.file}" + (f"［{t.sheet}］" if t.sheet else "") + f" 第{t.row}行"
-        what = "无法读取" if t.stated is None else f"写 {t.stated}"
-        unit = "分" if t.column == "amount" else "人次"
-        text = f"{title}：{where}的合计/小计{what}，其上各行相加为 {t.computed}{unit}"
-        out.append(Finding("error", text))
+    for r in stated_totals_frame(stated).itertuples(index=False):  # worded as validation does
+        out.append(Finding("error", f"{r.file} 第{r.row}行：{r.item}"))
     if asides and policy is not None:
-        from .validate import set_aside_frame
-
         frame = set_aside_frame(pd.concat(asides, ignore_index=True), policy.accepted)
         for r in frame[frame["accounted_by"].isna()].itertuples(index=False):
             out.append(

@@ -114,14 +114,19 @@ def clean_folder(folder: Path, year: int) -> CleanResult:
             "non_data_rows": sum(raw.non_data.values()),
             **{f"non_data_{k}": v for k, v in raw.non_data.items() if v},
         }
-        stated += [
-            {"ledger": name, "file": _file_label(raw, t.sheet), **asdict(t), "agrees": t.agrees}
-            for t in raw.stated
-        ]
+        stated += stated_records(raw)
         notes += [f"{raw.file}：{n}" for n in raw.notes]
     all_aside = pd.concat(aside, ignore_index=True) if aside else _empty_aside()
     sources = {n: p.name for n, p in paths.items()}
     return CleanResult(tables, all_aside, conservation, sources, stated, notes)
+
+
+def stated_records(raw: RawLedger) -> list[dict[str, Any]]:
+    """The ledger's own 合计/小计 rows as conservation.json keeps them (for validation)."""
+    return [
+        {"ledger": raw.ledger, "file": _file_label(raw, t.sheet), **asdict(t), "agrees": t.agrees}
+        for t in raw.stated
+    ]
 
 
 def _file_label(raw: RawLedger, sheet: str | None) -> str:

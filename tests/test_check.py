@@ -78,3 +78,21 @@ def test_data_may_be_the_root_or_the_county_year_folder(capsys: pytest.CaptureFi
     for data in (paths.RAW_DIR, SAMPLE):
         assert cli.main(["check", "--data", str(data)]) == 0, capsys.readouterr().out
         assert steps.resolve(paths.SAMPLE_COUNTY, 2022, data)[0] == SAMPLE.resolve()
+
+
+def test_check_words_a_disagreeing_total_as_validation_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "测试县" / "2022"
+    shutil.copytree(SAMPLE, folder)
+    control = next(folder.glob("*拨付汇总*.csv"))
+    lines = control.read_bytes().decode("gbk").splitlines()
+    total = next(i for i, line in enumerate(lines) if line.startswith("合计"))
+    cells = lines[total].split(",")
+    cells[-1] = f"{float(cells[-1]) + 100:.2f}"
+    lines[total] = ",".join(cells)
+    control.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+    assert cli.main(["check", "--county", "测试县", "--year", "2022", "--data", str(tmp_path)]) == 2
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("✗")]
+    assert len(errors) == 1 and f"第{total + 1}行" in errors[0], errors
+    assert "合计行（金额）" in errors[0] and "元" in errors[0] and "分" not in errors[0]
