@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import narrative as nv
+from . import pages
 from .charts import CHARTS
 from .errors import InputError
 from .figures import Registry, programmes
@@ -347,11 +348,11 @@ def html_fragments(report: Report, banner: str = "") -> list[str]:
         elif b.kind == "heading":
             tag = "h2" if b.level == 2 else "h3"
             text = nv.fill(b.text, report.values)
-            out.append(f'<{tag} id="{_anchor(b)}">{_esc(text)}</{tag}>')
+            out.append(f'<{tag} id="{_anchor(b)}">{pages.text(text)}</{tag}>')
         elif b.kind == "paragraph":
             text = nv.fill(b.text, report.values)
             cls = ' class="todo"' if nv.TODO in text else ""
-            out.append(f"<p{cls}>{_esc(text)}</p>")
+            out.append(f"<p{cls}>{pages.text(text)}</p>")
         elif b.kind == "table":
             out.append(_table_html(report.tables[b.text]))
         elif b.kind == "chart":
@@ -379,11 +380,11 @@ def _table_html(t: Table) -> str:
     head = "".join(f"<th>{_esc(h)}</th>" for h in t.header)
     body = "".join(
         ('<tr class="total">' if row[0] == "合计" else "<tr>")
-        + "".join(f"<td>{_esc(c)}</td>" for c in row)
+        + "".join(f"<td>{pages.text(c)}</td>" for c in row)
         + "</tr>"
         for row in t.rows
     )
-    note = f'<p class="note">{_esc(t.note)}</p>' if t.note else ""
+    note = f'<p class="note">{pages.text(t.note)}</p>' if t.note else ""
     return (
         f'<table class="data"><caption>{_esc(t.caption)}</caption><thead><tr>{head}</tr>'
         f"</thead><tbody>{body}</tbody></table>{note}"

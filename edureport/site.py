@@ -16,26 +16,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from .figures import MONEY, Figure, Registry
 from .formatting import percent, rounding_note
-from .paths import TEMPLATES_DIR
+from .pages import Cell, esc, page, table
 from .pipeline import STATE, list_runs, now, published_version, read_json, write_atomic
 
-CSS = TEMPLATES_DIR / "edureport" / "report.css"
-SITE_CSS = """
-table.data.list td { text-align: left; }
-table.data.figures td:nth-child(n+2) { text-align: right; }
-table.data td:first-child { white-space: nowrap; }
-table.data a { color: var(--ink); }
-table.data .bad, table.data .bad a { color: var(--red); }
-table.data .nowrap { white-space: nowrap; }
-p.meta { text-indent: 0; font-size: 11pt; color: var(--muted); }
-ul.links { font-size: 12pt; }
-"""
 INDEX = "index.html"
 # The Chinese status words of run records and batch outcomes.
 STATUS_TEXT = {
@@ -61,64 +49,6 @@ OTHER_FIGURES = (
     "officers_total",
     "officers_certified",
 )
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A table cell: text, optionally a link (a relative path) and a CSS class."""
-
-    text: str
-    href: str | None = None
-    cls: str | None = None
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def cell_html(cell: str | Cell) -> str:
-    if not isinstance(cell, Cell):
-        return f"<td>{esc(cell)}</td>"
-    inner = esc(cell.text)
-    if cell.href is not None:
-        inner = f'<a href="{esc(quote(cell.href))}">{inner}</a>'
-    cls = f' class="{esc(cell.cls)}"' if cell.cls else ""
-    return f"<td{cls}>{inner}</td>"
-
-
-def table(
-    caption: str,
-    header: Sequence[str],
-    rows: Sequence[Sequence[str | Cell]],
-    note: str | None = None,
-    cls: str = "data",
-) -> str:
-    """A table in the report's style; a row whose first cell is 合计 is the bold total row."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join(
-        ('<tr class="total">' if row and row[0] == "合计" else "<tr>")
-        + "".join(cell_html(c) for c in row)
-        + "</tr>"
-        for row in rows
-    )
-    note_html = f'<p class="note">{esc(note)}</p>' if note else ""
-    return (
-        f'<table class="{esc(cls)}"><caption>{esc(caption)}</caption><thead><tr>{head}</tr>'
-        f"</thead><tbody>{body}</tbody></table>{note_html}"
-    )
-
-
-def page(title: str, body: str) -> str:
-    """A whole self-contained page: the report's style sheet inline, the title, the body."""
-    css = CSS.read_text(encoding="utf-8") + SITE_CSS
-    return (
-        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta name="generator" content="edureport">\n'
-        f"<title>{esc(title)}</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
-        f'<main class="report">\n<h1 class="title">{esc(title)}</h1>\n{body}\n</main>\n'
-        "</body>\n</html>\n"
-    )
 
 
 def write_page(path: Path, title: str, body: str) -> Path:
@@ -177,7 +107,7 @@ def write_rollup(out_root: Path, year: int, statuses: Mapping[str, str]) -> Path
         + (f"，{esc('、'.join(missing))}没有，不计入合计" if missing else "")
         + "。数字取自各县已发布的报告，合计按精确值相加后再四舍五入显示。"
         f"生成时间 {esc(shown_time(now()))}。</p>",
-        table("各县报告", ["县", "报告发布时间", "本批运行"], rows, cls="data list"),
+        table("各县报告", ["县", "报告发布时间", "本批运行"], rows, cls="data list cards"),
     ]
     if registries:
         body.append(_aid_table(registries))
@@ -213,7 +143,7 @@ def _aid_table(registries: Mapping[str, Registry]) -> str:
     rows.append(["合计", count.text, total.text, "100.0%" if total.value else "—"])
     parts = [reg["aid_total_amount"].value for reg in registries.values()]
     header = ["县", count.label, total.label, "占比"]
-    return table("学生资助", header, rows, rounding_note(parts, total.value), "data figures")
+    return table("学生资助", header, rows, rounding_note(parts, total.value), "data figures cards")
 
 
 def _figure_table(caption: str, keys: Sequence[str], registries: Mapping[str, Registry]) -> str:
@@ -232,7 +162,7 @@ def _figure_table(caption: str, keys: Sequence[str], registries: Mapping[str, Re
         if any(t.unit == MONEY for t in totals)
         else "各县人数、所数直接相加。"
     )
-    return table(caption, ["县", *(first[k].label for k in keys)], rows, note, "data figures")
+    return table(caption, ["县", *(first[k].label for k in keys)], rows, note, "data figures cards")
 
 
 # ---------------------------------------------------------------- index of every report
@@ -260,7 +190,7 @@ def write_index(out_root: Path) -> Path:
         body.append(f'<ul class="links">{links}</ul>')
     header = ["县", "报告", "发布时间", "数据校验", "最近一次运行"]
     for year in sorted(by_year, reverse=True):
-        body.append(table(f"{year}年度", header, by_year[year], cls="data list"))
+        body.append(table(f"{year}年度", header, by_year[year], cls="data list cards"))
     if not by_year:
         body.append('<p class="meta">还没有报告。</p>')
     body.append(f'<p class="meta">更新时间 {esc(shown_time(now()))}。</p>')
@@ -292,7 +222,7 @@ def _index_row(out_root: Path, county: str, year_dir: Path) -> list[str | Cell] 
         status = latest["status"]
         text = f"{STATUS_TEXT.get(status, status)}（{shown_time(latest['started'])}）"
         if report.is_file() and status != "running":
-            text += "，左列仍是上次发布的报告"
+            text += "，已发布的仍是上次的报告"
         draft = Path(latest["path"]) / "validation.html"
         href = draft.relative_to(out_root).as_posix() if draft.is_file() else None
         last = Cell(text, href, "bad" if _failed(status) else None)

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import pages
 from .errors import InputError, UsageError
 from .paths import OUTPUTS_DIR, RAW_DIR, check_county, check_year, ledger_folder
 
@@ -208,23 +209,22 @@ def report(
 
 def validation_banner(run: Path, warnings: list[str] | None = None) -> str:
     """The validation summary at the top of the report (a draft banner if a check failed)."""
-    import html
 
     path = run / "validation.json"
-    notes = "".join(f"<li>{html.escape(w)}</li>" for w in warnings or [])
+    notes = "".join(f"<li>{pages.text(w)}</li>" for w in warnings or [])
     notes_html = f'<ul class="warnings">{notes}</ul>' if notes else ""
     if not path.exists():
         return f'<div class="banner"><h2>尚未校验（草稿）</h2>请先运行校验步骤。{notes_html}</div>'
     validation = json.loads(path.read_text(encoding="utf-8"))
     checks = validation.get("checks", [])
-    rows_html = f"<p>{html.escape(set_aside_text(validation))}</p>"
+    rows_html = f"<p>{pages.text(set_aside_text(validation))}</p>"
     failed = [c for c in checks if c.get("status") == "failed"]
     unconf = [c for c in checks if c.get("status") == "not_configured"]
     passed = sum(c.get("status") == "passed" for c in checks)
     link = '<a href="validation.html">查看校验详情</a>'
     if not failed:
         extra = (
-            "；" + "、".join(html.escape(c.get("rule", "")) for c in unconf) + "未配置，未计入通过"
+            "；" + "、".join(pages.text(c.get("rule", "")) for c in unconf) + "未配置，未计入通过"
             if unconf
             else ""
         )
@@ -233,9 +233,9 @@ def validation_banner(run: Path, warnings: list[str] | None = None) -> str:
             f"{link}{rows_html}{notes_html}</div>"
         )
     items = "".join(
-        f"<li>{html.escape(c.get('rule', ''))}：应为{html.escape(str(c.get('expected', '')))}，"
-        f"实为{html.escape(str(c.get('found', '')))}"
-        + (f"（{html.escape(_rows_text(c.get('rows', [])))}）" if c.get("rows") else "")
+        f"<li>{pages.text(c.get('rule', ''))}：应为{pages.text(str(c.get('expected', '')))}，"
+        f"实为{pages.text(str(c.get('found', '')))}"
+        + (f"（{pages.text(_rows_text(c.get('rows', [])))}）" if c.get("rows") else "")
         + "</li>"
         for c in failed
     )
@@ -321,19 +321,18 @@ def _rows_text(rows: list[Any]) -> str:
 
 def data_note(run: Path) -> str:
     """数据说明: rows left out of the figures, and those the analyst accepted, with reasons."""
-    import html
 
     path = run / "validation.json"
     if not path.exists():
         return ""
     validation = json.loads(path.read_text(encoding="utf-8"))
-    items = [f"<li>{html.escape(set_aside_text(validation))}</li>"]
+    items = [f"<li>{pages.text(set_aside_text(validation))}</li>"]
     for a in validation.get("accepted", []):
         items.append(
-            f"<li>经核实不计入：{html.escape(str(a['file']))} 第{int(a['row'])}行，"
-            f"原因：{html.escape(str(a['reason']))}</li>"
+            f"<li>经核实不计入：{pages.text(str(a['file']))} 第{int(a['row'])}行，"
+            f"原因：{pages.text(str(a['reason']))}</li>"
         )
-    items += [f"<li>{html.escape(line)}</li>" for line in manual_lines(run)]
+    items += [f"<li>{pages.text(line)}</li>" for line in manual_lines(run)]
     return f'<section class="data-note"><h2>数据说明</h2><ul>{"".join(items)}</ul></section>'
 
 
@@ -409,7 +408,7 @@ def validate(
         stated_totals=cleaned.stated_totals,
         narrative=problems,
     )
-    result.notes = notes
+    result.notes, result.county = notes, county
     result.write(run)
     _settle()
     return result
@@ -559,7 +558,7 @@ def _validate_previous(prev_dir: Path, run: Path, prev_year: int) -> list[str]:
         set_aside=cleaned.set_aside,
         stated_totals=cleaned.stated_totals,
     )
-    result.write(run / PREVIOUS)
+    result.write(run / PREVIOUS, report_href="../report.html")
     lines = []
     for c in result.failed:
         rows = [r for r in c.offending if r.row is not None]

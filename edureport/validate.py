@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
-import html
 import json
 import os
 import sys
@@ -32,6 +31,7 @@ import pandas as pd
 
 from edureport import paths
 from edureport.imports import SKIPPED_IMPORTS, import_lean  # noqa: F401  (re-exported)
+from edureport.pages import Cell, esc, page, table, text
 from edureport.policy import Policy
 
 if TYPE_CHECKING:
@@ -122,6 +122,8 @@ SAFE_RESULT_KEYS = (
     "missing_percent", "observed_value",
 )  # fmt: skip
 COLUMN_ZH = {
+    "file": "文件",
+    "row": "行号",
     "stage": "学段",
     "programme": "资助项目",
     "stage_programme": "学段/资助项目",
@@ -204,6 +206,7 @@ class ValidationReport:
     set_aside: list[dict[str, Any]] = field(default_factory=list)  # per ledger: counts
     accepted: list[dict[str, Any]] = field(default_factory=list)  # rows accepted in config.yaml
     notes: list[str] = field(default_factory=list)  # worth knowing, fails nothing (no 同比 data)
+    county: str = ""  # for the page's title
 
     @property
     def passed(self) -> bool:
@@ -268,13 +271,14 @@ class ValidationReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, default=str)
 
-    def write(self, out_dir: Path) -> tuple[Path, Path]:
-        """Write ``validation.json`` and ``validation.html`` into ``out_dir``."""
+    def write(self, out_dir: Path, report_href: str = "report.html") -> tuple[Path, Path]:
+        """Write ``validation.json`` and ``validation.html`` (linking back to ``report_href``)
+        into ``out_dir``."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         json_path, html_path = out_dir / "validation.json", out_dir / "validation.html"
         json_path.write_text(self.to_json() + "\n", encoding="utf-8")
-        html_path.write_text(render_html(self), encoding="utf-8")
+        html_path.write_text(render_html(self, report_href), encoding="utf-8")
         return json_path, html_path
 
 
@@ -924,8 +928,8 @@ def _check_from_result(suite: str, result: Any, index_columns: list[str]) -> Che
         name=config.meta["name"],
         rule=config.meta.get("rule", ""),
         status=PASSED if result.success else FAILED,
-        expected=_expected_text(config.type, kwargs),
-        found=_found_text(config.type, kwargs, res, error),
+        expected=_expected_text(config.type, kwargs, config.meta),
+        found=_found_text(suite, config.type, kwargs, res, error, config.meta),
         offending=offending,
         offending_count=int(res.get("unexpected_count") or 0),
         figures=tuple(config.meta.get("figures", ())),
@@ -993,8 +997,11 @@ def _value_columns(kwargs: Mapping[str, Any]) -> set[str]:
 # --- text for people -----------------------------------------------------------------------------
 
 
-def _expected_text(kind: str, kwargs: Mapping[str, Any]) -> str:
-    """The rule's target in words, e.g. '金额 ∈ {1,000.00 元}（仅限 学段 = 中等职业教育 的行）'."""
+def _expected_text(kind: str, kwargs: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
+    """The rule's target in plain words, e.g. '金额为 1,000.00 元（只看学段为中等职业教育的行）';
+    the suite's own ``expected`` wording where it has one (checks on derived frames)."""
+    if meta.get("expected"):
+        return str(meta["expected"])
     render = _EXPECTED.get(kind)
     text = render(kwargs) if render else kind
     condition = _condition_text(kwargs.get("row_condition"))
@@ -1005,88 +1012,133 @@ def _joined(values: Iterable[Any], sep: str = "、") -> str:
     return sep.join(map(str, values))
 
 
+def _one_of(column: str, values: Iterable[Any] | None) -> str:
+    shown = [_value(column, v) for v in values or ()]
+    if len(shown) == 1:
+        return f"{_label(column)}为{shown[0]}"
+    if len(shown) <= 4:
+        return f"{_label(column)}为{'、'.join(shown[:-1])}或{shown[-1]}"
+    return f"{_label(column)}是以下之一：{'；'.join(shown)}"
+
+
+# Python and pandas type names → words (the in-type-list checks).
+_TYPE_WORDS = {"int": "整数", "float": "小数", "datetime": "日期", "str": "文字", "bool": "是/否"}
+
+
+def _type_words(types: Iterable[Any]) -> str:
+    words = []
+    for t in types:
+        word = next((w for k, w in _TYPE_WORDS.items() if k in str(t).lower()), str(t))
+        if word not in words:
+            words.append(word)
+    return "或".join(words)
+
+
 _EXPECTED: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "expect_table_columns_to_match_set": lambda kw: f"列为：{_joined(kw.get('column_set') or [])}",
-    "expect_table_row_count_to_equal": lambda kw: f"行数 = {kw.get('value')}",
-    "expect_column_values_to_not_be_null": lambda kw: f"{_label(kw['column'])}不为空",
+    "expect_table_columns_to_match_set": lambda kw: "表的列与数据模型一致",
+    "expect_table_row_count_to_equal": lambda kw: f"共 {kw.get('value')} 行",
+    "expect_column_values_to_not_be_null": lambda kw: f"{_label(kw['column'])}已填写",
     "expect_column_values_to_be_null": lambda kw: (
         NARRATIVE_CHECKS[kw["column"]][1]
         if kw["column"] in NARRATIVE_CHECKS
-        else f"{_label(kw['column'])}为空"
+        else f"{_label(kw['column'])}不填"
     ),
     "expect_column_values_to_be_unique": lambda kw: f"{_label(kw['column'])}不重复",
-    "expect_column_values_to_be_in_set": lambda kw: (
-        f"{_label(kw['column'])} ∈ {{"
-        f"{_joined(_value(kw['column'], v) for v in kw.get('value_set') or [])}}}"
-    ),
+    "expect_column_values_to_be_in_set": lambda kw: _one_of(kw["column"], kw.get("value_set")),
     "expect_column_values_to_be_between": lambda kw: _between_text(kw["column"], kw),
     "expect_column_values_to_be_in_type_list": lambda kw: (
-        f"{_label(kw['column'])}的类型 ∈ {{{_joined(kw.get('type_list') or [])}}}"
+        f"{_label(kw['column'])}为{_type_words(kw.get('type_list') or [])}"
+        + ("（单位：分）" if str(kw["column"]).endswith("_fen") else "")
     ),
     "expect_compound_columns_to_be_unique": lambda kw: (
-        f"（{_joined((_label(c) for c in kw.get('column_list') or []), '，')}）的组合不重复"
+        f"同一（{_joined((_label(c) for c in kw.get('column_list') or []), '，')}）只出现一次"
     ),
 }
 
 
 def _between_text(column: str | None, kwargs: Mapping[str, Any]) -> str:
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    dates = isinstance(low or high, str | dt.date)
+    if low is not None and high is not None and dates:
+        return f"{_label(column)}在 {_value(column, low)} 至 {_value(column, high)} 之间"
     parts = []
-    if kwargs.get("min_value") is not None:
-        parts.append(f"≥ {_value(column, kwargs['min_value'])}")
-    if kwargs.get("max_value") is not None:
-        parts.append(f"≤ {_value(column, kwargs['max_value'])}")
-    return f"{_label(column)} " + " 且 ".join(parts)
+    if low is not None:
+        parts.append(f"{'不早于' if dates else '不小于'} {_value(column, low)}")
+    if high is not None:
+        parts.append(f"{'不晚于' if dates else '不大于'} {_value(column, high)}")
+    return f"{_label(column)}" + "、".join(parts)
 
 
 def _condition_text(condition: Any) -> str:
-    """'仅限 kind = 走教 的行' for a row condition (dict or GX Condition object)."""
+    """'只看交流类型为走教的行' for a row condition (dict or GX Condition object)."""
     if condition is None:
         return ""
     if hasattr(condition, "dict"):
         condition = condition.dict()
     if not isinstance(condition, Mapping):
-        return f"仅限 {condition} 的行"
+        return f"只看 {condition} 的行"
 
     def clause(c: Mapping[str, Any]) -> str:
         if c.get("type") == "and":
-            return " 且 ".join(clause(x) for x in c.get("conditions", []))
+            return "、".join(clause(x) for x in c.get("conditions", []))
         column = (c.get("column") or {}).get("name", "?")
-        op = {"==": "="}.get(str(c.get("operator")), str(c.get("operator")))
-        return f"{_label(column)} {op} {c.get('parameter')}"
+        op = {"==": "为", "!=": "不为"}.get(str(c.get("operator")), str(c.get("operator")))
+        return f"{_label(column)}{op}{c.get('parameter')}"
 
-    return f"仅限 {clause(condition)} 的行"
+    return f"只看{clause(condition)}的行"
 
 
 def _found_text(
-    kind: str, kwargs: Mapping[str, Any], res: Mapping[str, Any], error: str | None
+    suite: str,
+    kind: str,
+    kwargs: Mapping[str, Any],
+    res: Mapping[str, Any],
+    error: str | None,
+    meta: Mapping[str, Any],
 ) -> str:
     if error:
         return f"无法校验：{error}"
     if kind == "expect_table_columns_to_match_set":
         mismatched = (res.get("details") or {}).get("mismatched") or {}
         extra, missing = mismatched.get("unexpected") or [], mismatched.get("missing") or []
-        parts = [f"多出：{'、'.join(map(str, extra))}"] if extra else []
-        parts += [f"缺少：{'、'.join(map(str, missing))}"] if missing else []
+        parts = [f"多出：{'、'.join(map(_label, extra))}"] if extra else []
+        parts += [f"缺少：{'、'.join(map(_label, missing))}"] if missing else []
         return "；".join(parts) or "一致"
     if kwargs.get("column") in NARRATIVE_CHECKS and "element_count" in res:
         bad = res.get("unexpected_count") or 0
         return f"{bad} 处" if bad else "没有"
     if kind == "expect_table_row_count_to_equal":
-        return f"行数 = {res.get('observed_value')}"
+        return f"共 {res.get('observed_value')} 行"
     if kind == "expect_column_values_to_be_in_type_list":
-        return f"类型为 {res.get('observed_value')}"
+        return f"为{_type_words([res.get('observed_value')])}（{res.get('observed_value')}）"
+    unit = "行" if suite in LEDGERS else "项"
     total, bad = res.get("element_count") or 0, res.get("unexpected_count") or 0
     if not bad:
-        return f"全部 {total} 行符合" if total else "没有适用的行"
-    text = f"{bad} 行不符（共 {total} 行）"
+        return f"全部 {total} {unit}符合" if total else f"没有适用的{unit}"
+    text = f"{bad} {unit}不符（共 {total} {unit}）"
     counts = _value_counts(kwargs, res)
     if counts:
         column = kwargs.get("column")
-        shown = "、".join(f"{_value(column, value)} ×{n}" for value, n in counts[:5])
+        sides = meta.get("sides")
+        shown = "；".join(
+            (_difference(sides, value) if sides else _value(column, value))
+            + (f"（{n} {unit}）" if n > 1 or not sides else "")
+            for value, n in counts[:5]
+        )
         sampled = len(res["unexpected_list"])
-        scope = f"（前 {sampled} 行中）" if sampled < bad else ""
-        text += f"；不符的值{scope}：{shown}" + ("等" if len(counts) > 5 else "")
+        scope = f"（前 {sampled} {unit}中）" if sampled < bad else ""
+        text += f"：{scope}{shown}" + ("等" if len(counts) > 5 else "")
     return text
+
+
+def _difference(sides: Iterable[str], diff: Any) -> str:
+    """'台账比汇总表少 100.00 元' for a difference column holding left − right."""
+    left, right, unit = sides
+    number = _int_or_none(diff)
+    if number is None:
+        return f"{left}与{right}无法比较"
+    amount = f"{_yuan(abs(number))} 元" if unit == "元" else f"{abs(number)} {unit}"
+    return f"{left}比{right}{'多' if number > 0 else '少'} {amount}"
 
 
 def _value_counts(kwargs: Mapping[str, Any], res: Mapping[str, Any]) -> list[tuple[Any, int]]:
@@ -1123,6 +1175,8 @@ def _value(column: Any, value: Any) -> str:
         return "是" if value else "否"
     if column and str(column).endswith("_fen") and _int_or_none(value) is not None:
         return f"{_yuan(int(value))} 元"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 
@@ -1161,50 +1215,49 @@ def _jsonable(value: Any) -> Any:
 
 # --- HTML ----------------------------------------------------------------------------------------
 
-_CSS = """
-body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:2em;
-color:#222;line-height:1.5}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;width:100%;margin:.5em 0}
-th,td{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;text-align:left}
-th{background:#f3f3f3}td.status{white-space:nowrap}
-.passed{color:#1a7f37}.failed{color:#c62828;font-weight:bold}
-.not_configured{color:#9a6700;font-weight:bold}
-.banner{padding:.8em 1em;border-radius:4px}.banner.ok{background:#e6f4ea}
-.banner.bad{background:#fdecea}.muted{color:#666;font-size:.9em}
-"""
 
+def render_html(report: ValidationReport, report_href: str = "report.html") -> str:
+    """A self-contained page (no script, no external resource); every value is escaped.
 
-def render_html(report: ValidationReport) -> str:
-    """A self-contained page (no script, no external resource); every value is escaped."""
+    What failed comes first, then what was set aside, the parameters, and every check by suite.
+    """
     summary = report.summary()
-    verdict = "校验通过" if report.passed else "校验未通过"
+    verdict = "通过" if report.passed else "未通过"
+    place = f"{report.county}{report.policy.get('year', '')}年度".strip()
+    title = f"{place if place != '年度' else ''}数据校验结果：{verdict}"
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>数据校验结果：{verdict}</title><style>{_CSS}</style></head><body>",
-        f"<h1>数据校验结果：{verdict}</h1>",
-        f'<p class="banner {"ok" if report.passed else "bad"}">共 {summary["total"]} 项：'
-        f"通过 {summary['checks_passed']} 项，未通过 {summary['checks_failed']} 项，"
-        f"未配置 {summary['checks_not_configured']} 项（未配置的校验未执行，不算通过）。</p>",
-        _policy_html(report.policy),
-        _set_aside_html(report),
+        f'<nav class="back"><a href="{esc(report_href)}">← 返回报告</a>'
+        '<a href="validation.json">校验结果（JSON）</a></nav>',
+        f'<div class="banner {"ok" if report.passed else "bad"}"><p>{text(_verdict(summary))}'
+        "</p></div>",
     ]
+    if report.notes:
+        parts.append(
+            "<h2>注意</h2><ul>" + "".join(f"<li>{text(n)}</li>" for n in report.notes) + "</ul>"
+        )
     if report.failed:
         parts.append("<h2>未通过的校验</h2>" + _checks_table(report.failed))
     if report.not_configured:
         parts.append("<h2>未配置的校验</h2>" + _checks_table(report.not_configured))
-    for suite, title in SUITE_TITLES.items():
+    parts += [_set_aside_html(report), _policy_html(report.policy)]
+    for suite, suite_title in SUITE_TITLES.items():
         checks = [c for c in report.checks if c.suite == suite]
         if checks:
-            parts.append(f"<h2>{_e(title)}（{_e(suite)}）</h2>" + _checks_table(checks))
-    parts.append(_figures_html(report.checks))
+            parts.append(f"<h2>{esc(suite_title)}</h2>" + _checks_table(checks, False))
     parts.append(
         '<p class="muted">由 Great Expectations 校验；校验规则见 expectations/gx/expectations/'
         "*.json。问题行按原始台账文件名和 Excel 行号列出，不含姓名、身份证号等个人信息。</p>"
     )
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return page(title, "\n".join(p for p in parts if p), kind="tool")
+
+
+def _verdict(summary: Mapping[str, Any]) -> str:
+    head = "校验通过" if summary["passed"] else "校验未通过，报告不予发布"
+    return (
+        f"{head}。共 {summary['total']} 项：通过 {summary['checks_passed']} 项，"
+        f"未通过 {summary['checks_failed']} 项，未配置 {summary['checks_not_configured']} 项"
+        "（未配置的校验未执行，不算通过）。"
+    )
 
 
 def _policy_html(policy: Mapping[str, Any]) -> str:
@@ -1220,29 +1273,30 @@ def _policy_html(policy: Mapping[str, Any]) -> str:
             f"{k}：{'、'.join(v)}" for k, v in (policy.get("standards_yuan") or {}).items())),
         ("参数文件", policy.get("config") or "无（采用全国默认值）"),
     ]  # fmt: skip
-    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f"<h2>校验参数</h2><table>{body}</table>"
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{text(v)}</td></tr>" for k, v in rows)
+    return f'<h2>校验参数</h2><table class="grid kv">{body}</table>'
 
 
 def _set_aside_html(report: ValidationReport) -> str:
     """Per ledger: rows set aside and how each is accounted for; rows accepted in config.yaml."""
     if not report.set_aside:
         return ""
-    head = (
-        "<tr><th>台账</th><th>数据行</th><th>剔除</th><th>不计入（规则）</th><th>交代方式</th>"
-        "<th>未交代</th></tr>"
-    )
+    header = ["台账", "数据行", "剔除", "不计入（规则）", "交代方式", "未交代"]
     rows = []
     for s in report.set_aside:
         how = "由汇总表核对" if s["controlled"] else f"config.yaml 确认 {s['accepted']} 行"
-        bad = ' class="failed"' if s["unaccounted"] else ""
         rows.append(
-            f"<tr><td>{_e(s['title'])}</td><td>{_e(s['raw_rows'])}</td><td>{s['set_aside']}</td>"
-            f"<td>{s['excluded']}</td><td>{_e(how if s['set_aside'] else '—')}</td>"
-            f"<td{bad}>{s['unaccounted']}</td></tr>"
+            [
+                s["title"],
+                Cell(f"{s['raw_rows']} 行", cls="num"),
+                Cell(f"{s['set_aside']} 行", cls="num"),
+                Cell(f"{s['excluded']} 行", cls="num"),
+                how if s["set_aside"] else "—",
+                Cell(f"{s['unaccounted']} 行", cls="num failed" if s["unaccounted"] else "num"),
+            ]
         )
     accepted = "".join(
-        f"<li>{_e(a['file'])} 第{_e(a['row'])}行：{_e(a['reason'])}"
+        f"<li>{text(a['file'])} 第{text(a['row'])}行：{text(a['reason'])}"
         + ("" if a["found"] else "（<b>本次没有这一剔除行</b>）")
         + "</li>"
         for a in report.accepted
@@ -1252,33 +1306,62 @@ def _set_aside_html(report: ValidationReport) -> str:
         "<h2>剔除与不计入的行</h2><p>每一行原始数据或者进入清洗后的表，或者列入 set_aside.csv"
         "（文件、行号、原因）。没有汇总表可核对的台账，剔除的行须在 config.yaml 的"
         " accepted_set_aside 中逐行确认，否则报告不予发布。</p>"
-        f"<table>{head}{''.join(rows)}</table>{listed}"
+        + table("", header, rows, cls="grid cards")
+        + listed
     )
 
 
-def _figures_html(checks: Iterable[Check]) -> str:
-    used = {f for c in checks for f in c.figures}
-    rows = "".join(
-        f"<tr><th>{_e(code)}</th><td>{_e(text)}</td></tr>"
-        for code, text in FIGURES_ZH.items()
-        if code in used
-    )
-    return f"<h2>“涉及数字”编号说明</h2><table>{rows}</table>" if rows else ""
+# Figures guarded together, named as a group where a check guards the whole group.
+FIGURE_GROUPS = {
+    "全部资助数字": tuple(f"F{i}" for i in range(4, 13)),
+    "全部教师交流数字": ("F13", "F14", "F15", "F16"),
+}
 
 
-def _checks_table(checks: Iterable[Check]) -> str:
-    head = (
-        "<tr><th>状态</th><th>规则</th><th>期望</th><th>实际</th><th>问题行</th>"
-        "<th>涉及数字</th><th>检查项</th></tr>"
-    )
-    rows = [
-        f'<tr><td class="status {_e(c.status)}">{_e(STATUS_ZH.get(c.status, c.status))}</td>'
-        f"<td>{_e(c.rule)}</td><td>{_e(c.expected)}</td><td>{_e(c.found)}</td>"
-        f"<td>{_offending_html(c)}</td><td>{_e('、'.join(c.figures))}</td>"
-        f'<td class="muted">{_e(c.name)}</td></tr>'
-        for c in checks
-    ]
-    return f"<table>{head}{''.join(rows)}</table>"
+def figure_names(codes: Iterable[str]) -> str:
+    """The published figures a check guards, by name: '全部数字' when it guards every one, a
+    group's name for a whole group."""
+    codes = list(dict.fromkeys(codes))
+    if set(FIGURES_ZH) <= set(codes):
+        return "全部数字"
+    names = []
+    for code in codes:
+        group = next((g for g, members in FIGURE_GROUPS.items() if code in members), None)
+        if group and set(FIGURE_GROUPS[group]) <= set(codes):
+            if group not in names:
+                names.append(group)
+        else:
+            names.append(FIGURES_ZH.get(code, code))
+    return "；".join(names)
+
+
+def _checks_table(checks: Iterable[Check], rows_column: bool = True) -> str:
+    """The checks as a table; with ``rows_column`` (failed and not-configured checks) also the
+    offending rows, and cards on paper as on a phone, so nothing is squeezed."""
+    header = ["状态", "规则", "期望", "实际", *(["问题行"] if rows_column else [])]
+    head = "".join(f"<th>{h}</th>" for h in header)
+    rows = []
+    for c in checks:
+        figures = figure_names(c.figures)
+        rule = text(c.rule) + (f'<div class="figs">涉及：{text(figures)}</div>' if figures else "")
+        cells = [
+            f'<span class="{esc(c.status)}">{esc(STATUS_ZH.get(c.status, c.status))}</span>',
+            rule,
+            text(c.expected),
+            text(c.found),
+            *([_offending_html(c)] if rows_column else []),
+        ]
+        rows.append(
+            '<tr><td class="status" data-label="状态">'
+            + cells[0]
+            + "</td>"
+            + "".join(
+                f'<td data-label="{h}">{v}</td>' for h, v in zip(header[1:], cells[1:], strict=True)
+            )
+            + "</tr>"
+        )
+    cls = "grid checks cards" + (" print-cards" if rows_column else "")
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead>{"".join(rows)}</table>'
 
 
 def _offending_html(check: Check) -> str:
@@ -1291,15 +1374,11 @@ def _offending_html(check: Check) -> str:
     for file, refs in by_file.items():
         rows = [str(r.row) for r in refs if r.row is not None]
         items = [r.item for r in refs if r.item]
-        text = f"{file or '（无文件）'}"
+        line = f"{file or '（无文件）'}"
         if rows:
-            text += f"：第 {'、'.join(rows)} 行"
-        lines.append(_e(text) + "".join(f"<br>{_e(i)}" for i in items))
+            line += f"：第 {'、'.join(rows)} 行"
+        lines.append(text(line) + "".join(f"<br>{text(i)}" for i in items))
     more = check.offending_count - len(check.offending)
     if more > 0:
-        lines.append(_e(f"……另有 {more} 行未列出"))
+        lines.append(text(f"……另有 {more} 行未列出"))
     return "<br>".join(lines)
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)

@@ -57,15 +57,33 @@ def param(name: str) -> dict[str, str]:
     return {"$PARAMETER": name}
 
 
-def spec(kind: str, name: str, rule: str, figures: list[str], **kwargs: Any) -> dict[str, Any]:
-    """One expectation: GX class name, our check name, its rule in Chinese, guarded figures."""
-    return {"kind": kind, "name": name, "rule": rule, "figures": figures, "kwargs": kwargs}
+def spec(
+    kind: str,
+    name: str,
+    rule: str,
+    figures: list[str],
+    expected: str | None = None,
+    sides: tuple[str, str, str] | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """One expectation: GX class name, our check name, its rule in Chinese, guarded figures.
+
+    ``expected`` words the target plainly where the generated wording would name a helper
+    column; ``sides`` (left, right, unit) words a difference column's values as
+    “左比右多/少 N 单位” (the column holds left − right).
+    """
+    meta = {"expected": expected} if expected else {}
+    if sides:
+        meta["sides"] = list(sides)
+    return {"kind": kind, "name": name, "rule": rule, "figures": figures, "meta": meta,
+            "kwargs": kwargs}  # fmt: skip
 
 
 def columns(ledger: str, figures: list[str]) -> dict[str, Any]:
     return spec(
         "ExpectTableColumnsToMatchSet", f"{ledger}.columns",
         "表的列与数据模型完全一致（不多不少：不得带出姓名、身份证号等列）", figures,
+        expected="清洗后的表的列与数据模型一致",
         column_set=[*SCHEMAS[ledger], *HELPER_COLUMNS.get(ledger, ())], exact_match=True,
     )  # fmt: skip
 
@@ -240,24 +258,31 @@ def aid_control_suite() -> list[dict[str, Any]]:
     """On the reconciliation frame: one row per (stage, programme) plus a 合计 row."""
     item, total = _eq("level", "项目"), _eq("level", "合计")
     pt, amt = ["F4", *ALL_AID[2:]], ["F5", *ALL_AID[2:]]
+    ppl, money = ("台账", "汇总表", "人次"), ("台账", "汇总表", "元")
     return [
         spec("ExpectColumnValuesToNotBeNull", "aid_control.person_times_reconciled",
              "资助台账的每个学段+资助项目在拨付汇总表中都有人次可供核对", pt,
-             column="diff_person_times", row_condition=item),
+             expected="每个项目在汇总表中都有人次", column="diff_person_times",
+             row_condition=item),
         spec("ExpectColumnValuesToBeInSet", "aid_control.person_times_match",
              "每个学段+资助项目的资助人次与拨付汇总表一致", pt,
+             expected="每个项目：台账与汇总表的人次相同", sides=ppl,
              column="diff_person_times", value_set=[0], row_condition=item),
         spec("ExpectColumnValuesToNotBeNull", "aid_control.amount_reconciled",
              "资助台账的每个学段+资助项目在拨付汇总表中都有金额可供核对", amt,
-             column="diff_amount_fen", row_condition=item),
+             expected="每个项目在汇总表中都有金额", column="diff_amount_fen",
+             row_condition=item),
         spec("ExpectColumnValuesToBeInSet", "aid_control.amount_match",
              "每个学段+资助项目的资助金额与拨付汇总表一致（精确到分）", amt,
+             expected="每个项目：台账与汇总表的金额相同（分毫不差）", sides=money,
              column="diff_amount_fen", value_set=[0], row_condition=item),
         spec("ExpectColumnValuesToBeInSet", "aid_control.total_person_times_match",
              "各项目资助人次之和等于拨付汇总表的合计人次", ["F4"],
+             expected="合计：台账与汇总表的人次相同", sides=ppl,
              column="diff_person_times", value_set=[0], row_condition=total),
         spec("ExpectColumnValuesToBeInSet", "aid_control.total_amount_match",
              "各项目资助金额之和等于拨付汇总表的合计金额（精确到分）", ["F5"],
+             expected="合计：台账与汇总表的金额相同（分毫不差）", sides=money,
              column="diff_amount_fen", value_set=[0], row_condition=total),
     ]  # fmt: skip
 
@@ -266,10 +291,11 @@ def exchange_rotation_suite() -> list[dict[str, Any]]:
     return [
         spec("ExpectColumnValuesToNotBeNull", "exchange_rotation.computed",
              "交流轮岗人数能够核对（台账含身份、交流类型等列）", ["F13", "F14"],
-             column="diff"),
+             expected="能算出教师、校长和交流总人数", column="diff"),
         spec("ExpectColumnValuesToBeInSet", "exchange_rotation.teachers_plus_principals",
              "交流轮岗：教师人数 + 校长人数 = 交流总人数（按人计）", ["F13", "F14"],
-             column="diff", value_set=[0]),
+             expected="教师与校长人数之和等于交流总人数",
+             sides=("教师与校长人数之和", "交流总人数", "人"), column="diff", value_set=[0]),
     ]  # fmt: skip
 
 
@@ -278,12 +304,16 @@ def conservation_suite() -> list[dict[str, Any]]:
     return [
         spec("ExpectColumnValuesToNotBeNull", "conservation.counted",
              "每个台账都有行数记录（原始行数、清洗后行数、剔除行数）", every,
-             column="diff_rows"),
+             expected="每个台账都记下了原始、清洗后和剔除的行数", column="diff_rows"),
         spec("ExpectColumnValuesToBeInSet", "conservation.rows_conserved",
              "每个台账：原始数据行 = 清洗后行数 + 剔除行数（没有行被悄悄丢弃）", every,
+             expected="原始数据行数等于清洗后与剔除行数之和",
+             sides=("原始数据行数", "清洗后与剔除行数之和", "行"),
              column="diff_rows", value_set=[0]),
         spec("ExpectColumnValuesToBeInSet", "conservation.matches_table",
              "记录的清洗后行数等于实际校验的表的行数", every,
+             expected="记录的行数等于实际校验的行数",
+             sides=("记录的清洗后行数", "实际校验的行数", "行"),
              column="diff_table", value_set=[0]),
     ]  # fmt: skip
 
@@ -295,10 +325,12 @@ def set_aside_suite() -> list[dict[str, Any]]:
         spec("ExpectColumnValuesToNotBeNull", "set_aside.accounted_for",
              "每个被剔除的数据行都有交代：资助台账由拨付汇总表核对；其他台账须在 config.yaml 的 "
              "accepted_set_aside 中写明文件、行号和原因（否则相关数字会少算，报告不予发布）",
-             uncontrolled, column="accounted_by"),
+             uncontrolled, expected="每个剔除行都有交代（汇总表核对或 config.yaml 确认）",
+             column="accounted_by"),
         spec("ExpectColumnValuesToBeInSet", "set_aside.acceptances_current",
              "config.yaml 中确认剔除的每一行，都是本次实际剔除的行（台账改动后须重新确认）",
-             uncontrolled, column="kind", value_set=["set_aside", "excluded"]),
+             uncontrolled, expected="确认的每一行本次确实被剔除",
+             column="kind", value_set=["set_aside", "excluded"]),
     ]  # fmt: skip
 
 
@@ -307,12 +339,16 @@ def stated_totals_suite() -> list[dict[str, Any]]:
     every = ["F1", "F2", "F3", *ALL_AID, *EXCHANGE, "F17", "F18"]
     return [
         spec("ExpectColumnValuesToNotBeNull", "stated_totals.readable",
-             "台账中合计、小计行的金额和人次能够读取", every, column="stated"),
+             "台账中合计、小计行的金额和人次能够读取", every,
+             expected="每个合计、小计行的数字都能读取", column="stated"),
         spec("ExpectColumnValuesToBeInSet", "stated_totals.amount_match",
              "台账自带的合计、小计行的金额等于其上方各数据行之和（精确到分）", every,
+             expected="表中所写金额等于其上各行之和", sides=("表中所写", "其上各行之和", "元"),
              column="diff_amount_fen", value_set=[0]),
         spec("ExpectColumnValuesToBeInSet", "stated_totals.person_times_match",
              "台账自带的合计、小计行的人次等于其上方各数据行之和", every,
+             expected="表中所写人次等于其上各行之和",
+             sides=("表中所写", "其上各行之和", "人次"),
              column="diff_person_times", value_set=[0]),
     ]  # fmt: skip
 
@@ -369,7 +405,7 @@ def suite_json(name: str, specs: list[dict[str, Any]]) -> dict[str, Any]:
     for s in specs:
         expectation = getattr(gxe, s["kind"])(
             **s["kwargs"],
-            meta={"name": s["name"], "rule": s["rule"], "figures": s["figures"]},
+            meta={"name": s["name"], "rule": s["rule"], "figures": s["figures"], **s["meta"]},
             id=str(uuid.uuid5(ID_NAMESPACE, f"{name}/{s['name']}")),
         )
         configs.append(expectation.configuration.to_json_dict())

@@ -170,9 +170,13 @@ def county_dir(tmp_path: Path) -> Path:
 
 def page_text(path: Path) -> str:
     """The visible text of an HTML page (tags, styles and white space removed)."""
-    raw = path.read_text(encoding="utf-8")
-    raw = re.sub(r"<style.*?</style>", "", raw, flags=re.S)
-    return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", raw)))
+    return visible_text(path.read_text(encoding="utf-8"))
+
+
+def visible_text(page: str) -> str:
+    """The visible text of HTML (tags, styles and white space removed)."""
+    page = re.sub(r"<style.*?</style>", "", page, flags=re.S)
+    return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", page)))
 
 
 @pytest.fixture(scope="session")

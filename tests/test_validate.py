@@ -19,6 +19,8 @@ from edureport import paths
 from edureport import validate as v
 from edureport.policy import Policy, national_defaults
 
+from .conftest import visible_text
+
 YEAR = 2022
 AID_FILE = "2022年学生资助发放台账.xlsx"
 CONTROL_FILE = "资助资金拨付汇总表.csv"
@@ -620,7 +622,7 @@ def test_control_total_off_by_100_yuan_names_the_control_row(gx_context: Any) ->
     (ref,) = check.offending
     assert (ref.file, ref.row) == (CONTROL_FILE, 4)
     assert "普通高中/国家助学金" in ref.item and "1,500.00" in ref.item and "1,600.00" in ref.item
-    assert "-100.00 元 ×1" in check.found
+    assert "台账比汇总表少 100.00 元" in check.found  # which side is higher, in words
     total = report.check("aid_control.total_amount_match")
     assert "7,665.50" in total.offending[0].item and "7,765.50" in total.offending[0].item
 
@@ -647,7 +649,7 @@ def test_wrong_standard_amount_is_shown_in_yuan(gx_context: Any) -> None:
     report = _run(_with_control_refreshed(_set("aid", 5, "amount_fen", 90_000)))
     check = report.check("aid.standard_vocational_grant")
     assert "1,000.00 元" in check.expected and "中等职业教育" in check.expected
-    assert "900.00 元 ×1" in check.found
+    assert "900.00 元（1 行）" in check.found
     assert [(r.file, r.row) for r in check.offending] == [(AID_FILE, 9)]
 
 
@@ -670,7 +672,7 @@ def test_offending_rows_are_capped(gx_context: Any) -> None:
     check = _run(many).check("aid.paid_on_in_year")
     assert check.offending_count == 120
     assert len(check.offending) == v.MAX_OFFENDING
-    assert "另有 70 行未列出" in v.render_html(_run(many))
+    assert "另有70行未列出" in visible_text(v.render_html(_run(many)))
 
 
 def test_unfinished_narrative_lists_each_place_with_its_line(gx_context: Any) -> None:
@@ -698,8 +700,8 @@ def test_unfinished_narrative_lists_each_place_with_its_line(gx_context: Any) ->
     for n in places:  # the console lists every place, not the first ten
         assert sum(f"第{n}行第2列待填写" in line for line in lines) == 1
     assert any("缺少法定内容：存在的不足和原因" in line for line in lines)
-    page = v.render_html(report)
-    assert "narrative.md：第 5、11、25" in page and "第90行第2列待填写" in page
+    page = visible_text(v.render_html(report))
+    assert "narrative.md：第5、11、25" in page and "第90行第2列待填写" in page
 
 
 # --- not configured -------------------------------------------------------------------------------
@@ -715,8 +717,8 @@ def test_officer_count_is_not_configured_without_a_declared_value(gx_context: An
     assert summary["checks_not_configured"] == 1  # … but is counted and listed, never as passed
     assert summary["not_configured"] == ["officers.count_matches_declared"]
     assert summary["checks_passed"] == summary["total"] - 1
-    page = v.render_html(report)
-    assert "未配置的校验" in page and "未配置 1 项" in page
+    page = visible_text(v.render_html(report))
+    assert "未配置的校验" in page and "未配置1项" in page
     # the other officer checks still ran
     assert report.check("officers.cert_no_present").status == v.PASSED
 
@@ -839,7 +841,7 @@ def test_missing_table_fails_visibly(gx_context: Any) -> None:
     approvals = {c.name for c in report.checks if c.suite == "approvals"}
     assert failed_names(report) == approvals | {"conservation.matches_table"}
     found = report.check("approvals.columns").found
-    assert found.startswith("缺少：") and "approved_on" in found and "file" in found
+    assert found.startswith("缺少：") and "审批日期" in found and "文件" in found
     assert report.check("approvals.approved_on_in_year").found.startswith("无法校验")
 
 
