@@ -25,7 +25,7 @@ def check_folder(folder: Path, year: int) -> list[Finding]:
     """Everything a run of ``folder`` would refuse or stop on, and what it would leave out."""
     from . import narrative
     from .clean import EXCLUDED, clean_ledger, stated_records
-    from .ledgers import LEDGERS, find_ledger, ledger_files, read_ledger, spec
+    from .ledgers import LEDGERS, find_ledger, ledger_files, ledger_hits, read_ledger, spec
     from .policy import CONFIG_NAME, load_policy
     from .validate import set_aside_frame, stated_totals_frame
 
@@ -49,6 +49,10 @@ def check_folder(folder: Path, year: int) -> list[Finding]:
     asides, stated = [], []
     for name in LEDGERS:
         title = spec(name).title
+        if spec(name).optional_ledger and not ledger_hits(name, files):
+            keyword = spec(name).keyword
+            out.append(Finding("note", f"没有{title}（可选，文件名含“{keyword}”）：其数字不可用"))
+            continue
         try:
             path = find_ledger(name, folder, entries, files)
             raw = read_ledger(name, path)

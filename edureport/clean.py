@@ -16,16 +16,14 @@ import pandas as pd
 from . import normalize as nz
 from .csvsafe import read_csv, write_csv
 from .errors import CellError, InputError, UsageError
-from .ledgers import LEDGERS, RawLedger, find_ledgers, read_ledger
+from .ledgers import RawLedger, find_ledgers, read_ledger
 from .pseudonym import pseudonyms
+from .specs import Field, LedgerSpec, spec
 
 SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason", "kind"]
 SET_ASIDE, EXCLUDED = "set_aside", "excluded"  # a row that could not be used; one a rule leaves out
-PERSONAL = ("name", "id_number")
-DROPPED = (*PERSONAL, "status")  # never in a cleaned table (status is free text)
-# Kept only what figures and checks need: identifiers of people become pseudonyms, the rest goes.
-PSEUDONYMISED = {"officers": {"cert_no": "cert"}, "exchange": {"to_school": "school"}}
-NOT_KEPT = {"officers": ("gender", "unit"), "exchange": ("from_school",)}
+# What a cleaned table keeps, drops or pseudonymises is declared per field in the ledger specs
+# (resources/ledgers/<kind>.yaml: personal, cleaned, pseudonym).
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell: a longer value is not a ledger entry
 MAX_FEN = 2**63 - 1  # a ledger's amounts must add up inside 64-bit integers
 
@@ -79,10 +77,10 @@ class CleanResult:
                 f"还没有清洗结果：请先运行第一步“清洗台账”（notebooks/1_clean.ipynb），"
                 f"再运行这一步 run step 1 (clean) first: nothing cleaned in {out_dir}"
             )
-        tables = {n: pd.read_parquet(out_dir / "cleaned" / f"{n}.parquet") for n in LEDGERS}
+        meta = json.loads((out_dir / "conservation.json").read_text(encoding="utf-8"))
+        tables = {n: pd.read_parquet(out_dir / "cleaned" / f"{n}.parquet") for n in meta["sources"]}
         set_aside = read_csv(out_dir / "set_aside.csv")
         set_aside["row"] = set_aside["row"].astype("int64")
-        meta = json.loads((out_dir / "conservation.json").read_text(encoding="utf-8"))
         return cls(
             tables,
             set_aside,
@@ -94,14 +92,14 @@ class CleanResult:
 
 
 def clean_folder(folder: Path, year: int) -> CleanResult:
-    """Find, read and clean the six ledgers of one county-year folder."""
+    """Find, read and clean the ledgers of one county-year folder (the optional ones present)."""
     paths = find_ledgers(folder)
     tables: dict[str, pd.DataFrame] = {}
     aside: list[pd.DataFrame] = []
     conservation: dict[str, dict[str, int]] = {}
     stated: list[dict[str, Any]] = []
     notes: list[str] = []
-    for name in LEDGERS:
+    for name in paths:
         raw = read_ledger(name, paths[name])
         cleaned, set_aside = clean_ledger(raw, year)
         tables[name] = cleaned
@@ -203,64 +201,37 @@ def _term(value: Any) -> str:
     raise CellError("学期无法识别（应写作如“2022年春季学期”“2022年秋季学期”）")
 
 
-def _normalisers(ledger: str, units: dict[str, str | None]) -> dict[str, Normaliser]:
-    cat = lambda kind: partial(nz.category, kind)  # noqa: E731
-    req = lambda label: partial(_required_text, label)  # noqa: E731
-    money = partial(nz.amount_to_fen, unit=units.get("amount") or "元")
-    table: dict[str, dict[str, Normaliser]] = {
-        "aid": {
-            "school": req("学校名称"),
-            "stage": cat("stage"),
-            "programme": cat("programme"),
-            "name": req("学生姓名"),
-            "id_number": nz.id_number,
-            "registered_poor": _yes_no,
-            "term": _term,
-            "amount": money,
-            "paid_on": _in_year_date,
-        },
-        "control": {
-            "stage": cat("stage"),
-            "programme": cat("programme"),
-            "person_times": nz.integer,
-            "amount": money,
-        },
-        "officers": {
-            "name": req("姓名"),
-            "gender": lambda v: None if nz.is_blank(v) else nz.category("gender", v),
-            "unit": _optional_text,
-            "cert_no": _optional_code,
-            "id_number": _optional_id,
-            "cert_issued": _optional_date,
-            "cert_valid_until": _optional_expiry,
-            "employment": cat("employment"),
-            "training_hours": _optional_number,
-            "status": _optional_text,
-        },
-        "exchange": {
-            "name": req("姓名"),
-            "id_number": nz.id_number,
-            "role": cat("role"),
-            "kind": cat("kind"),
-            "from_school": req("原学校"),
-            "to_school": req("交流学校"),
-            "start_on": _in_year_date,
-        },
-        "inspections": {
-            "institution": req("机构名称"),
-            "inst_type": cat("inst_type"),
-            "licence": _optional_code,
-            "inspected_on": _in_year_date,
-            "result": cat("result"),
-        },
-        "approvals": {
-            "institution": req("机构名称"),
-            "inst_type": cat("inst_type"),
-            "approved_on": _in_year_date,
-            "licence": _optional_code,
-        },
-    }
-    return table[ledger]
+def _optional_category(kind: str, value: Any) -> str | None:
+    return None if nz.is_blank(value) else nz.category(kind, value)
+
+
+def _optional_yes_no(value: Any) -> bool | None:
+    return None if nz.is_blank(value) else nz.category("yes_no", value) == "是"
+
+
+# The normalisers a field's spec names, each made for its field and the file's units.
+NORMALISERS: dict[str, Callable[[Field, dict[str, str | None]], Normaliser]] = {
+    "required_text": lambda f, u: partial(_required_text, f.title),
+    "optional_text": lambda f, u: _optional_text,
+    "optional_code": lambda f, u: _optional_code,
+    "category": lambda f, u: partial(nz.category, f.category),
+    "optional_gender": lambda f, u: partial(_optional_category, "gender"),
+    "id_number": lambda f, u: nz.id_number,
+    "optional_id": lambda f, u: _optional_id,
+    "yes_no": lambda f, u: _yes_no,
+    "optional_yes_no": lambda f, u: _optional_yes_no,
+    "term": lambda f, u: _term,
+    "money": lambda f, u: partial(nz.amount_to_fen, unit=u.get(f.name) or "元"),
+    "integer": lambda f, u: nz.integer,
+    "optional_number": lambda f, u: _optional_number,
+    "in_year_date": lambda f, u: _in_year_date,
+    "optional_date": lambda f, u: _optional_date,
+    "optional_expiry": lambda f, u: _optional_expiry,
+}
+
+
+def _normalisers(s: LedgerSpec, units: dict[str, str | None]) -> dict[str, Normaliser]:
+    return {f.name: NORMALISERS[f.normaliser](f, units) for f in s.fields}
 
 
 # Bulk shortcuts for the columns with a value per person (the same normaliser in every ledger
@@ -270,25 +241,6 @@ _FAST: dict[str, nz.Fast] = {
     "id_number": nz.id_numbers,
 }
 
-_IN_YEAR = {
-    "aid": "paid_on",
-    "exchange": "start_on",
-    "inspections": "inspected_on",
-    "approvals": "approved_on",
-}
-_DATE_LABEL = {
-    "paid_on": "发放日期",
-    "start_on": "开始日期",
-    "inspected_on": "检查日期",
-    "approved_on": "审批日期",
-}
-# Columns that identify a repeated entry beyond exact duplicates, with the reason given (rows
-# with a key cell left empty are not compared).
-_REPEATS = {
-    "aid": (["id_number", "programme", "term"], "同一学生同一项目同一学期重复发放"),
-    "control": (["stage", "programme"], "同一学段和资助项目重复出现"),
-    "officers": (["cert_no"], "同一执法证号重复出现"),
-}
 # A roster row whose 备注/状态 says the person has left is not a current officer.
 _LEFT = (
     "退休",
@@ -306,23 +258,23 @@ _LEFT = (
 )
 
 
-def _with_rules(ledger: str, column: str, fn: Normaliser, year: int) -> Normaliser:
-    """Add the one-cell rules (positive aid amounts, dates in the report year) to a normaliser."""
-    if ledger == "aid" and column == "amount":
+def _with_rules(s: LedgerSpec, f: Field, fn: Normaliser, year: int) -> Normaliser:
+    """Add the one-cell rules of the spec (positive amounts and counts, the in-year date)."""
+    if f.positive:
 
-        def positive(value: Any) -> int:
-            fen = fn(value)
-            if fen <= 0:
-                raise CellError("金额为零或负数")
-            return fen
+        def positive(value: Any) -> Any:
+            number = fn(value)
+            if number <= 0:
+                raise CellError(f"{f.title}为零或负数")
+            return number
 
         return positive
-    if _IN_YEAR.get(ledger) == column:
+    if s.in_year == f.name:
 
         def in_year(value: Any) -> Any:
             day = fn(value)
             if day.year != year:
-                raise CellError(f"{_DATE_LABEL[column]}不在{year}年度内")
+                raise CellError(f"{f.title}不在{year}年度内")
             return day
 
         return in_year
@@ -343,9 +295,8 @@ def _catching(fn: Normaliser) -> Normaliser:
 
 def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Normalise one ledger; return (cleaned table, rows set aside or excluded, with reasons)."""
-    from .ledgers import spec
-
-    labels = {c: names[0] for c, names in spec(raw.ledger).columns.items()}
+    s = spec(raw.ledger)
+    labels = {f.name: f.title for f in s.fields}
     n = len(raw.frame)
     values: dict[str, np.ndarray] = {}
     keys: dict[str, np.ndarray] = {}  # each column's cleaned values as integer codes
@@ -356,8 +307,8 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
             _, reasons = problems.setdefault(int(pos), (labels.get(column, column), []))
             reasons.append(reason)
 
-    for column, fn in _normalisers(raw.ledger, raw.units).items():
-        checked = _catching(_with_rules(raw.ledger, column, fn, year))
+    for column, fn in _normalisers(s, raw.units).items():
+        checked = _catching(_with_rules(s, s.field(column), fn, year))
         cells = raw.frame[column] if column in raw.frame else pd.Series([None] * n, dtype=object)
         if column == "id_number":
             _refuse_zero_filled_ids(raw, labels[column], cells)
@@ -366,21 +317,21 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
         if is_bad.any():
             _refuse_whole_column(raw, column, labels, table, codes, is_bad)
             for pos in is_bad[codes].nonzero()[0]:
-                flag([pos], column, _reason(table[codes[pos]], column))
+                flag([pos], column, _reason(table[codes[pos]], s.field(column)))
             table[is_bad] = None
-        values[column] = nz.expand(table, codes, _DTYPES.get(column, "str"))
+        values[column] = nz.expand(table, codes, s.field(column).dtype)
         keys[column] = pd.factorize(table)[0][codes]  # equal cleaned values, equal keys
     frame = pd.DataFrame(values)
     frame["row"] = keys["row"] = raw.frame["row"].to_numpy()
     if "amount" in frame:
         _refuse_overflow(raw, frame["amount"], labels["amount"])
-    if raw.ledger in ("aid", "control"):
+    if {"stage", "programme"} <= set(s.columns):
         _flag_pairs(frame, flag)
     clean = np.ones(n, dtype=bool)
     clean[list(problems)] = False
-    _flag_repeats(raw.ledger, pd.DataFrame(keys), clean, flag)
+    _flag_repeats(s, pd.DataFrame(keys), clean, flag)
     clean[list(problems)] = False
-    excluded = _excluded(raw.ledger, frame, clean)
+    excluded = _excluded(s, frame, clean)
     clean[list(excluded)] = False
 
     sheets = raw.frame["sheet"].to_numpy() if "sheet" in raw.frame else [None] * n
@@ -396,20 +347,21 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
             )
             for pos, (col, rs, kind) in sorted(
                 [(p, (c, r, SET_ASIDE)) for p, (c, r) in problems.items()]
-                + [(p, (labels["status"], [r], EXCLUDED)) for p, r in excluded.items()]
+                + [(p, (labels[str(s.exclude_left)], [r], EXCLUDED)) for p, r in excluded.items()]
             )
         ],
         columns=SET_ASIDE_COLUMNS,
     )
     kept = frame[clean].copy()
     kept["file"] = [_file_label(raw, sheets[p]) for p in np.flatnonzero(clean)]
-    return _finish(raw, kept), aside
+    return _finish(s, raw, kept), aside
 
 
-def _reason(bad: _Bad, column: str) -> str:
+def _reason(bad: _Bad, f: Field) -> str:
     """A set-aside reason: fixed wording, and the recognised value only in a column that holds no
-    personal data."""
-    if bad.value and column not in DROPPED:
+    personal data and is not free text left out of the cleaned table (備注 could name someone)."""
+    free_text = f.cleaned == "drop" and f.category is None
+    if bad.value and not f.personal and not free_text:
         return f"{bad.reason}：{bad.value}"
     return bad.reason
 
@@ -474,12 +426,12 @@ def _refuse_overflow(raw: RawLedger, amounts: pd.Series, label: str) -> None:
         )
 
 
-def _excluded(ledger: str, frame: pd.DataFrame, clean: np.ndarray) -> dict[int, str]:
-    """Clean rows a rule leaves out, with the reason: officers who have left (退休, 调离 …)."""
-    if ledger != "officers" or "status" not in frame:
+def _excluded(s: LedgerSpec, frame: pd.DataFrame, clean: np.ndarray) -> dict[int, str]:
+    """Clean rows a rule leaves out, with the reason: people who have left (退休, 调离 …)."""
+    if not s.exclude_left or s.exclude_left not in frame:
         return {}
     out: dict[int, str] = {}
-    status = frame["status"]
+    status = frame[s.exclude_left]
     for pos in np.flatnonzero(clean & status.notna().to_numpy()).tolist():
         word = next((w for w in _LEFT if w in str(status.iat[pos])), None)
         if word:
@@ -514,7 +466,7 @@ def _flag_pairs(frame: pd.DataFrame, flag: Callable[..., None]) -> None:
 
 
 def _flag_repeats(
-    ledger: str, frame: pd.DataFrame, clean: np.ndarray, flag: Callable[..., None]
+    s: LedgerSpec, frame: pd.DataFrame, clean: np.ndarray, flag: Callable[..., None]
 ) -> None:
     """Set aside exact duplicates, then repeated entries (the first occurrence stays).
 
@@ -525,8 +477,8 @@ def _flag_repeats(
     dup = _repeats(good, cols)
     for pos, first in dup:
         flag([pos], "整行", f"与第{first}行完全重复")
-    if ledger in _REPEATS:
-        key_cols, reason = _REPEATS[ledger]
+    if s.repeat:
+        key_cols, reason = list(s.repeat.columns), s.repeat.reason
         rest = good.drop(index=[p for p, _ in dup])
         rest = rest[(rest[key_cols] >= 0).all(axis=1)]  # an empty key cell matches nothing
         for pos, first in _repeats(rest, key_cols):
@@ -542,50 +494,31 @@ def _repeats(frame: pd.DataFrame, cols: list[str]) -> list[tuple[int, int]]:
     return [(int(frame.index[i]), int(first[i])) for i in np.flatnonzero(again)]
 
 
-_DATE_COLUMNS = (
-    "paid_on",
-    "cert_issued",
-    "cert_valid_until",
-    "start_on",
-    "inspected_on",
-    "approved_on",
-)
-
-
-# The cleaned columns' dtypes (text columns are ``str``). Whole numbers are nullable while bad
-# cells are still in the table; the rows kept have none, and _finish makes them int64.
-_DTYPES = {
-    **dict.fromkeys(_DATE_COLUMNS, "datetime64[ns]"),
-    "amount": "Int64",
-    "person_times": "Int64",
-    "training_hours": "float64",
-    "registered_poor": "boolean",
-}
-
-
-def _finish(raw: RawLedger, frame: pd.DataFrame) -> pd.DataFrame:
-    """Pseudonymise people, drop personal columns, set dtypes and provenance.
+def _finish(s: LedgerSpec, raw: RawLedger, frame: pd.DataFrame) -> pd.DataFrame:
+    """Pseudonymise people, drop what the spec does not keep, set dtypes and provenance.
 
     A person is their ID number; an officer is their certificate number, else their ID number,
     else their row (two officers who share a name are two officers): never a name alone.
     """
-    if raw.ledger == "officers":
+    if s.person == "officer":
         frame.insert(0, "person", _officer_keys(raw, frame))
-    elif "id_number" in frame:
-        frame.insert(0, "person", pseudonyms("id", frame["id_number"]).set_axis(frame.index))
-    elif "name" in frame:
+    elif s.person and s.person in frame:
+        frame.insert(0, "person", pseudonyms("id", frame[s.person]).set_axis(frame.index))
+    elif s.person and "name" in frame:
         frame.insert(0, "person", pseudonyms(raw.ledger, frame["name"]).set_axis(frame.index))
-    for column, kind in PSEUDONYMISED.get(raw.ledger, {}).items():
-        # a certificate number is public and names its officer; a principal's school names them
-        keys = pseudonyms(kind, frame[column].fillna("")).set_axis(frame.index)
-        frame[column] = keys.where(frame[column].notna(), None)
-    gone = (*DROPPED, *NOT_KEPT.get(raw.ledger, ()))
-    frame = frame.drop(columns=[c for c in gone if c in frame])
-    if "amount" in frame:
-        frame = frame.rename(columns={"amount": "amount_fen"})
-    for col in ("amount_fen", "person_times"):
-        if col in frame:
-            frame[col] = frame[col].astype("int64")
+    for f in s.fields:
+        if f.cleaned == "pseudonym" and f.name in frame:
+            # a certificate number is public and names its officer; a principal's school names
+            # them
+            keys = pseudonyms(str(f.pseudonym), frame[f.name].fillna("")).set_axis(frame.index)
+            frame[f.name] = keys.where(frame[f.name].notna(), None)
+    frame = frame.drop(columns=[f.name for f in s.fields if not f.kept and f.name in frame])
+    for f in s.fields:
+        if f.type == "money" and f.name in frame:
+            frame = frame.rename(columns={f.name: f.cleaned_name})
+    for f in s.fields:
+        if f.type in ("money", "integer") and f.cleaned_name in frame and f.required:
+            frame[f.cleaned_name] = frame[f.cleaned_name].astype("int64")
     frame.insert(0, "file", frame.pop("file"))
     frame["row"] = frame["row"].astype("int64")
     front = ["file", "row"]

@@ -5,19 +5,49 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import yaml
 
 from .errors import InputError
 from .formatting import change_text, count_text, money_text, wan_yuan
 from .normalize import synonyms
+from .paths import RESOURCES_DIR
 
 if TYPE_CHECKING:
     from .policy import ManualFigure, Policy
 
 MONEY = "万元"
+PERCENT = "%"  # a rate, kept in tenths of a percent
+
+
+@dataclass(frozen=True)
+class FigureDef:
+    """One row of the figure table (resources/figures.yaml)."""
+
+    key: str
+    label: str
+    unit: str
+    ledger: str
+    code: str | None = None  # F1–F18 of the reference report's figure list
+
+
+@cache
+def figure_table() -> dict[str, FigureDef]:
+    """Every computed figure, declared once: key, label, unit, ledger, F-code."""
+    with open(RESOURCES_DIR / "figures.yaml", encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    return {f["key"]: FigureDef(**f) for f in raw["figures"]}
+
+
+@cache
+def figure_codes() -> dict[str, str]:
+    """F-code -> the reference report's name for it."""
+    with open(RESOURCES_DIR / "figures.yaml", encoding="utf-8") as fh:
+        return dict(yaml.safe_load(fh)["codes"])
 
 
 @dataclass(frozen=True)
@@ -41,16 +71,32 @@ class Figure:
 
     @property
     def text(self) -> str:
-        """The figure as the report shows it, e.g. ``1134.65万元`` or ``12837人次``."""
-        return money_text(self.value) if self.is_money else count_text(self.value, self.unit)
+        """The figure as the report shows it, e.g. ``1134.65万元``, ``12837人次``, ``87.5%``."""
+        if self.is_money:
+            return money_text(self.value)
+        return (
+            f"{self.number_text}{self.unit}"
+            if self.unit == PERCENT
+            else count_text(self.value, self.unit)
+        )
 
     @property
     def number_text(self) -> str:
-        """The number alone, as :attr:`text` shows it (``1134.65``, ``12837``)."""
-        return str(wan_yuan(self.value)) if self.is_money else str(int(self.value))
+        """The number alone, as :attr:`text` shows it (``1134.65``, ``12837``, ``87.5``)."""
+        if self.is_money:
+            return str(wan_yuan(self.value))
+        if self.unit == PERCENT:
+            return f"{self.value // 10}.{self.value % 10}"
+        return str(int(self.value))
 
     def change_from(self, previous: Figure) -> str:
-        """The year-on-year sentence fragment against last year's figure."""
+        """The year-on-year sentence fragment against last year's figure (a rate: in 个百分点)."""
+        if self.unit == PERCENT:
+            diff = self.value - previous.value
+            if diff == 0:
+                return "与上年持平"
+            points = f"{abs(diff) // 10}.{abs(diff) % 10}"
+            return f"比上年{'提高' if diff > 0 else '降低'}{points}个百分点"
         return change_text(self.value, previous.value, self.unit, money=self.is_money)
 
 
@@ -79,6 +125,11 @@ class Registry(dict[str, Figure]):
             reg.add(key, f["label"], f["value"], f["unit"], f["source"], f.get("manual", False))
         return reg
 
+    def put(self, key: str, value: int) -> None:
+        """Add a computed figure as the figure table declares it (label, unit, ledger)."""
+        d = figure_table()[key]
+        self.add(key, d.label, value, d.unit, d.ledger)
+
     def manual(self) -> list[Figure]:
         """The figures declared by hand in config.yaml (人工填报), in order."""
         return [f for f in self.values() if f.manual]
@@ -96,6 +147,10 @@ def compute(tables: dict[str, pd.DataFrame], report_date: dt.date) -> Registry:
     _aid(reg, tables["aid"])
     _exchange(reg, tables["exchange"])
     _officers(reg, tables["officers"], report_date)
+    if "training" in tables:  # optional ledgers: their figures only when they are there
+        _training(reg, tables["training"])
+    if "cases" in tables:
+        _cases(reg, tables["cases"])
     return reg
 
 
@@ -120,8 +175,8 @@ def add_manual(reg: Registry, manual: tuple[ManualFigure, ...], config: str | No
 
 
 def _aid(reg: Registry, aid: pd.DataFrame) -> None:
-    reg.add("aid_total_count", "学生资助合计人次", len(aid), "人次", "aid")
-    reg.add("aid_total_amount", "学生资助资金合计", int(aid["amount_fen"].sum()), MONEY, "aid")
+    reg.put("aid_total_count", len(aid))
+    reg.put("aid_total_amount", int(aid["amount_fen"].sum()))
     sums = aid.groupby(["stage", "programme"])["amount_fen"].agg(["size", "sum"])
     for p in programmes():
         size, total = (
@@ -129,39 +184,30 @@ def _aid(reg: Registry, aid: pd.DataFrame) -> None:
             if (p["stage"], p["programme"]) in sums.index
             else (0, 0)
         )
-        reg.add(f"aid_{p['key']}_count", f"{p['label']}人次", int(size), "人次", "aid")
-        reg.add(f"aid_{p['key']}_amount", f"{p['label']}金额", int(total), MONEY, "aid")
+        reg.put(f"aid_{p['key']}_count", int(size))
+        reg.put(f"aid_{p['key']}_amount", int(total))
 
 
 def _exchange(reg: Registry, ex: pd.DataFrame) -> None:
     rot = ex[ex["kind"] == "交流轮岗"]
-    reg.add("exchange_total", "教师和校长交流人数", rot["person"].nunique(), "人", "exchange")
+    reg.put("exchange_total", rot["person"].nunique())
     for role, key in (("教师", "exchange_teachers"), ("校长", "exchange_principals")):
-        n = rot.loc[rot["role"] == role, "person"].nunique()
-        reg.add(key, f"交流{role}人数", n, "人", "exchange")
+        reg.put(key, rot.loc[rot["role"] == role, "person"].nunique())
     itinerant = ex[ex["kind"] == "走教"]
-    reg.add("itinerant_teachers", "参与走教教师", itinerant["person"].nunique(), "人", "exchange")
-    reg.add("itinerant_schools", "走教涉及学校", itinerant["to_school"].nunique(), "所", "exchange")
+    reg.put("itinerant_teachers", itinerant["person"].nunique())
+    reg.put("itinerant_schools", itinerant["to_school"].nunique())
 
 
 def _inspections(reg: Registry, ins: pd.DataFrame, appr: pd.DataFrame) -> None:
-    passed = ins.loc[ins["result"] == "合格", "institution"].nunique()
-    reg.add("inspected_passed", "民办教育机构检查合格", passed, "所", "inspections")
+    reg.put("inspected_passed", ins.loc[ins["result"] == "合格", "institution"].nunique())
     closed = ins[
         (ins["result"] == "取缔") & (ins["inst_type"] == "校外培训机构") & ins["licence"].isna()
     ]
-    reg.add(
-        "unlicensed_closed",
-        "取缔无证校外培训机构",
-        closed["institution"].nunique(),
-        "所",
-        "inspections",
-    )
-    rectify = ins.loc[ins["result"] == "限期整改", "institution"].nunique()
-    reg.add("inspected_rectify", "限期整改机构", rectify, "所", "inspections")
-    reg.add("inspected_total", "检查机构", ins["institution"].nunique(), "所", "inspections")
+    reg.put("unlicensed_closed", closed["institution"].nunique())
+    reg.put("inspected_rectify", ins.loc[ins["result"] == "限期整改", "institution"].nunique())
+    reg.put("inspected_total", ins["institution"].nunique())
     kg = appr.loc[appr["inst_type"] == "民办幼儿园", "institution"].nunique()
-    reg.add("kindergartens_approved", "新审批民办幼儿园", kg, "所", "approvals")
+    reg.put("kindergartens_approved", kg)
 
 
 def _officers(reg: Registry, off: pd.DataFrame, report_date: dt.date) -> None:
@@ -171,13 +217,50 @@ def _officers(reg: Registry, off: pd.DataFrame, report_date: dt.date) -> None:
         & (off["cert_valid_until"] >= when)
         & (off["cert_issued"].isna() | (off["cert_issued"] <= when))
     )
-    reg.add("officers_total", "行政执法人员", off["person"].nunique(), "人", "officers")
-    reg.add(
-        "officers_certified",
-        "持有效执法证人员",
-        off.loc[valid, "person"].nunique(),
-        "人",
-        "officers",
-    )
-    non_staff = off.loc[off["employment"] != "在编", "person"].nunique()
-    reg.add("officers_non_staff", "合同工、临时工等人员", non_staff, "人", "officers")
+    reg.put("officers_total", off["person"].nunique())
+    reg.put("officers_certified", off.loc[valid, "person"].nunique())
+    reg.put("officers_non_staff", off.loc[off["employment"] != "在编", "person"].nunique())
+
+
+# 培训对象 -> the key part of its figures (training_<key>_sessions …)
+AUDIENCES = {"执法人员": "officers", "机关干部": "cadres", "教师": "teachers", "学生": "students"}
+
+
+def _training(reg: Registry, tr: pd.DataFrame) -> None:
+    """Sessions, person-times and hours, in total and per audience (every session one row)."""
+    reg.put("training_sessions", len(tr))
+    reg.put("training_participants", int(tr["participants"].sum()))
+    reg.put("training_hours", int(tr["hours"].sum()))
+    for audience, key in AUDIENCES.items():
+        mine = tr[tr["audience"] == audience]
+        reg.put(f"training_{key}_sessions", len(mine))
+        reg.put(f"training_{key}_participants", int(mine["participants"].sum()))
+        reg.put(f"training_{key}_hours", int(mine["hours"].sum()))
+
+
+# Outcomes that correct the bureau's act: in reconsideration it is corrected, in court it lost.
+CORRECTED = ("撤销", "确认违法", "变更", "责令履行")
+
+
+def _cases(reg: Registry, cases: pd.DataFrame) -> None:
+    """Cases by type, corrected or lost ones, and the principal's court appearances.
+
+    The appearance rate is over the lawsuits; with none there is no rate (the figure is absent,
+    and a narrative naming it is told why).
+    """
+    review = cases[cases["case_type"] == "行政复议"]
+    suits = cases[cases["case_type"] == "行政诉讼"]
+    reg.put("cases_total", len(cases))
+    reg.put("cases_review", len(review))
+    reg.put("cases_litigation", len(suits))
+    reg.put("cases_review_corrected", int(review["outcome"].isin(CORRECTED).sum()))
+    reg.put("cases_litigation_lost", int(suits["outcome"].isin(CORRECTED).sum()))
+    appeared = int(suits["principal_appeared"].fillna(False).astype(bool).sum())
+    reg.put("cases_principal_appeared", appeared)
+    if len(suits):
+        reg.put("cases_principal_rate", _tenths_of_percent(appeared, len(suits)))
+
+
+def _tenths_of_percent(part: int, whole: int) -> int:
+    """``part / whole`` in tenths of a percent, rounded half-up (exact integers)."""
+    return (part * 2000 + whole) // (2 * whole)

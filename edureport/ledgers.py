@@ -24,43 +24,16 @@ from .normalize import (
     text,
 )
 from .readers import Sheet, read_sheets
+from .specs import LedgerSpec, ledger_names, spec
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 HEADER_SCAN_ROWS = 30
-LEDGERS = ("aid", "control", "officers", "exchange", "inspections", "approvals")
+LEDGERS = ledger_names()  # every kind, required and optional (resources/ledgers/)
 MONEY_COLUMNS = ("amount",)
 # Rows below the header that are not data, counted apart by kind in conservation.json (besides
 # the title and header rows above). "eof": a last line holding only Ctrl-Z (0x1A).
 MARKER_COLUMNS = 8  # 合计/小计/“XX 汇总” are looked for in a row's first cells
 NON_DATA_KINDS = ("blank", "unit", "total", "subtotal", "repeated_header", "eof")
-
-
-@dataclass(frozen=True)
-class LedgerSpec:
-    """One ledger of ledgers.md: its keyword and columns (canonical name -> header synonyms)."""
-
-    name: str
-    title: str
-    keyword: str
-    columns: dict[str, tuple[str, ...]]
-    optional: frozenset[str]
-
-    @property
-    def required(self) -> list[str]:
-        return [c for c in self.columns if c not in self.optional]
-
-
-@cache
-def spec(name: str) -> LedgerSpec:
-    """The spec of one ledger, read from the synonym file."""
-    raw = synonyms()["ledgers"][name]
-    return LedgerSpec(
-        name=name,
-        title=raw["title"],
-        keyword=raw["keyword"],
-        columns={k: tuple(v) for k, v in raw["columns"].items()},
-        optional=frozenset(raw.get("optional", [])),
-    )
 
 
 @dataclass
@@ -105,9 +78,19 @@ class StatedTotal:
 
 
 def find_ledgers(folder: Path) -> dict[str, Path]:
-    """Find each ledger in a county-year folder by the keyword in its file name."""
+    """Find each ledger in a county-year folder by the keyword in its file name (an optional
+    ledger that is absent is left out; a required one is an InputError)."""
     entries, files = ledger_files(folder)
-    return {name: find_ledger(name, folder, entries, files) for name in LEDGERS}
+    found = {}
+    for name in LEDGERS:
+        if spec(name).optional_ledger and not ledger_hits(name, files):
+            continue
+        found[name] = find_ledger(name, folder, entries, files)
+    return found
+
+
+def ledger_hits(name: str, files: list[Path]) -> list[Path]:
+    return [p for p in files if spec(name).keyword in text(p.stem)]
 
 
 def ledger_files(folder: Path) -> tuple[list[Path], list[Path]]:
@@ -130,7 +113,7 @@ def ledger_files(folder: Path) -> tuple[list[Path], list[Path]]:
 def find_ledger(name: str, folder: Path, entries: list[Path], files: list[Path]) -> Path:
     """The one file of ledger ``name`` among ``files``: none or two is an InputError."""
     keyword = spec(name).keyword
-    hits = [p for p in files if keyword in text(p.stem)]
+    hits = ledger_hits(name, files)
     if not hits:
         listed = "、".join(p.name for p in files) or "（无）"
         raise InputError(

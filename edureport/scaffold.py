@@ -9,30 +9,6 @@ from .errors import InputError
 
 LEDGER_LIST = "台账清单.txt"
 # One plausible row per ledger, by canonical column (what a first-time analyst needs to see).
-EXAMPLES: dict[str, dict[str, str]] = {
-    "aid": {
-        "school": "城关第一中学", "stage": "普通高中", "programme": "国家助学金",
-        "name": "张三", "id_number": "110101200801011230", "registered_poor": "否",
-        "term": "{year}年春季学期", "amount": "1000.00", "paid_on": "{year}-04-15",
-    },
-    "control": {"stage": "普通高中", "programme": "国家助学金", "person_times": "2310",
-                "amount": "2297000.00"},
-    "officers": {
-        "name": "李四", "gender": "男", "unit": "政策法规股", "cert_no": "41010220200001",
-        "id_number": "", "cert_issued": "2020-08-28", "cert_valid_until": "2025-08-27",
-        "employment": "在编", "training_hours": "56", "status": "",
-    },
-    "exchange": {
-        "name": "王五", "id_number": "110101198001011232", "role": "教师", "kind": "交流轮岗",
-        "from_school": "城关小学", "to_school": "河西小学", "start_on": "{year}-09-01",
-    },
-    "inspections": {"institution": "小太阳幼儿园", "inst_type": "民办幼儿园",
-                    "licence": "教民1234567890123号", "inspected_on": "{year}-05-20",
-                    "result": "合格"},
-    "approvals": {"institution": "七彩虹幼儿园", "inst_type": "民办幼儿园",
-                  "approved_on": "{year}-06-30", "licence": "教民1234567890124号"},
-}  # fmt: skip
-
 CONFIG = """\
 # {county} {year} 年度：校验参数（edureport new 生成；以 # 开头的是说明，不起作用）
 #
@@ -53,11 +29,12 @@ CONFIG = """\
 #   中等职业教育:
 #     国家助学金: 1000
 
-# 人工填报的数字：没有台账可计算的数字（如培训次数），写明数值、单位、名称和来源文件后，
-# 叙述中可用 {{{{ training_sessions }}}} 引用；报告的“数据说明”注明“人工填报”。
+# 人工填报的数字：没有台账可计算的数字（如普法宣传活动次数），写明数值、单位、名称和来源文件后，
+# 叙述中可用 {{{{ publicity_events }}}} 引用；报告的“数据说明”注明“人工填报”。
+# （法治培训、行政复议和应诉案件有台账时由台账计算，不必人工填报。）
 # manual_figures:
-#   training_sessions:
-#     {{value: 12, unit: 次, label: 法治培训, source: 县教育局{year}年培训通知汇编}}
+#   publicity_events:
+#     {{value: 12, unit: 次, label: 普法宣传活动, source: 县教育局{year}年普法工作总结}}
 
 # 叙述中允许出现的固定说法里的数字（如“七五普法”“十四五”已内置），每项一个字符串。
 # fixed_phrases: [12345政务服务热线]
@@ -102,25 +79,25 @@ def new_county_year(folder: Path, county: str, year: int) -> list[str]:
 
 
 def ledger_list(year: int) -> str:
-    """The six ledgers to bring: file-name keyword, columns (required first), an example row."""
-    from .ledgers import LEDGERS, spec
+    """The ledgers to bring (from their specs): file-name keyword, columns (required first), an
+    example row; the optional ledgers last, marked so."""
+    from .specs import all_specs
 
     parts = [
         f"{year}年度需要放入本文件夹的台账（.xlsx、.xls 或 .csv；按文件名中的关键词识别）\n"
         "列名可用常见的同义写法（如“学校”即“学校名称”）；表头上方可有标题行，表尾可有合计行。\n"
     ]
-    for name in LEDGERS:
-        s = spec(name)
-        label = {c: s.columns[c][0] + ("（元）" if c == "amount" else "") for c in s.columns}
+    for s in all_specs().values():
+        label = {f.name: f.title + ("（元）" if f.type == "money" else "") for f in s.fields}
         required = "、".join(label[c] for c in s.required)
         optional = "、".join(label[c] for c in s.columns if c in s.optional)
-        example = EXAMPLES[name]
-        cols = [c for c in s.columns if example.get(c)]
+        shown = [f for f in s.fields if f.example]
+        use = "（可选：没有就不放；叙述中用到它的数字时才需要）" if s.optional_ledger else ""
         parts.append(
-            f"\n【{s.title}】文件名含“{s.keyword}”\n"
+            f"\n【{s.title}】{use}文件名含“{s.keyword}”\n"
             f"  必需的列：{required}\n"
             + (f"  可选的列：{optional}\n" if optional else "")
-            + f"  示例：{' | '.join(label[c] for c in cols)}\n"
-            f"        {' | '.join(example[c].format(year=year) for c in cols)}\n"
+            + f"  示例：{' | '.join(label[f.name] for f in shown)}\n"
+            f"        {' | '.join(f.example.format(year=year) for f in shown)}\n"
         )
     return "".join(parts)

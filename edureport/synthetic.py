@@ -51,6 +51,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from .normalize import id_check_digit
+from .specs import all_specs
 
 __all__ = [
     "AID_HEADER",
@@ -113,14 +114,7 @@ STAGE_AGES = {
     "中等职业教育": (15, 19),
 }
 
-KEYWORDS = {
-    "aid": "资助发放",
-    "control": "拨付汇总",
-    "officers": "执法人员",
-    "exchange": "交流",
-    "inspections": "检查",
-    "approvals": "审批",
-}
+KEYWORDS = {name: s.keyword for name, s in all_specs().items()}  # resources/ledgers/
 STYLES = ("canonical", "messy_xlsx", "messy_csv")
 N_TOWNS = 16  # towns per county; each has two village schools (so up to 32 走教 schools)
 BAD_KINDS = ("duplicate", "zero_amount", "bad_check_digit", "wrong_year")
@@ -231,6 +225,37 @@ class AidLine:
 
 
 @dataclass(frozen=True)
+class TrainingLine:
+    """One audience of the training ledger: its sessions, person-times and hours."""
+
+    audience: str  # 执法人员, 机关干部, 教师 or 学生
+    sessions: int
+    participants: int
+    hours: int
+
+    def __post_init__(self) -> None:
+        if not 0 < self.sessions <= min(self.participants, self.hours):
+            raise ValueError(f"every session needs a participant and an hour: {self}")
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """The cases ledger: counts by type, corrected or lost, principal's appearances."""
+
+    review: int  # 行政复议
+    litigation: int  # 行政诉讼
+    review_corrected: int = 0  # 撤销, 确认违法, 变更 or 责令履行
+    litigation_lost: int = 0
+    principal_appeared: int = 0  # lawsuits where the principal appeared in court
+
+    def __post_init__(self) -> None:
+        if self.review_corrected > self.review or self.litigation_lost > self.litigation:
+            raise ValueError(f"more corrected or lost cases than cases: {self}")
+        if self.principal_appeared > self.litigation:
+            raise ValueError(f"more appearances than lawsuits: {self}")
+
+
+@dataclass(frozen=True)
 class Targets:
     """Every count and amount one county-year's good ledger rows must yield."""
 
@@ -248,6 +273,8 @@ class Targets:
     other_approved: int  # 校外培训机构 approvals
     officers_uncertified: int = 0  # 在编 but no certificate
     officers_contract: int = 0  # 合同工/临时工, no certificate
+    training: tuple[TrainingLine, ...] = ()  # the optional 法治培训台账 (none: no file)
+    cases: CaseCounts | None = None  # the optional 行政复议和行政应诉案件台账
 
     def __post_init__(self) -> None:
         keys = [(a.stage, a.programme) for a in self.aid]
@@ -304,6 +331,13 @@ def targets_2022_sample() -> Targets:
         banned_unlicensed=8,
         kindergartens_approved=4,
         other_approved=2,
+        training=(
+            TrainingLine("执法人员", 4, 28, 32),
+            TrainingLine("机关干部", 3, 186, 9),
+            TrainingLine("教师", 6, 1420, 18),
+            TrainingLine("学生", 12, 9860, 12),
+        ),
+        cases=CaseCounts(review=3, litigation=2, review_corrected=1, principal_appeared=2),
     )
 
 
@@ -330,6 +364,13 @@ def targets_2021_sample() -> Targets:
         banned_unlicensed=5,
         kindergartens_approved=3,
         other_approved=1,
+        training=(
+            TrainingLine("执法人员", 3, 21, 24),
+            TrainingLine("机关干部", 2, 120, 6),
+            TrainingLine("教师", 5, 1180, 15),
+            TrainingLine("学生", 10, 8200, 10),
+        ),
+        cases=CaseCounts(review=2, litigation=2, principal_appeared=1),
     )
 
 
@@ -1285,6 +1326,120 @@ def _write_approvals(folder: Path, year: int, rows: list[Approval], style: str) 
     return name
 
 
+_TOPICS = {
+    "执法人员": (
+        "行政处罚法与执法程序",
+        "行政执法文书规范",
+        "行政执法“三项制度”",
+        "行政复议与应诉实务",
+    ),
+    "机关干部": ("宪法学习", "民法典与依法行政", "党内法规与廉政教育"),
+    "教师": ("未成年人保护法", "教师法与师德规范", "校园安全与依法治校", "预防未成年人犯罪法"),
+    "学生": ("宪法进校园", "防范校园欺凌", "禁毒与防诈骗", "交通安全法治课"),
+}
+
+
+def _split(rng: random.Random, total: int, n: int) -> list[int]:
+    """``total`` as ``n`` positive parts (each ≥ 1), exactly."""
+    cuts = sorted(rng.sample(range(1, total), n - 1)) if n > 1 else []
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+
+
+def _training_rows(rng: random.Random, year: int, lines: Sequence[TrainingLine]) -> list[list[Any]]:
+    rows = []
+    for line in lines:
+        people = _split(rng, line.participants, line.sessions)
+        hours = _split(rng, line.hours, line.sessions)
+        for k in range(line.sessions):
+            day = _random_day(rng, date(year, 1, 5), date(year, 12, 20))
+            topic = rng.choice(_TOPICS[line.audience])
+            rows.append([day, topic, line.audience, people[k], hours[k]])
+    rows.sort(key=lambda r: r[0])
+    return rows
+
+
+def _write_training(
+    folder: Path, county: str, year: int, lines: Sequence[TrainingLine], style: str,
+    rng: random.Random,
+) -> str:  # fmt: skip
+    rows = _training_rows(rng, year, lines)
+    header = ["序号", "培训日期", "培训主题", "培训对象", "参训人数", "学时"]
+    if style == "messy_csv":
+        name = f"{year}年法治培训台账.csv"
+        body = [[i, _date_text(r[0], i % 3), *r[1:]] for i, r in enumerate(rows, 1)]
+        _write_csv(folder / name, [header, *body], "utf-8-sig")
+        return name
+    name = f"{year}年法治培训台账.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "培训台账"
+    _title_sheet(ws, f"{county}教育局{year}年度法治培训台账", len(header))
+    ws.append(header)
+    for i, r in enumerate(rows, 1):
+        ws.append([i, r[0].isoformat() if style == "canonical" else r[0], *r[1:]])
+    ws.append(["合计", None, None, None, sum(r[3] for r in rows), sum(r[4] for r in rows)])
+    _widths(ws, (6, 14, 30, 12, 10, 8))
+    _save_workbook(wb, folder / name, _stamp(year))
+    return name
+
+
+_CAUSES = (
+    "不服行政处罚决定",
+    "不服信息公开答复",
+    "不服办学许可审批",
+    "不服行政检查结论",
+    "履行法定职责",
+)
+
+
+def _case_rows(rng: random.Random, year: int, counts: CaseCounts) -> list[list[Any]]:
+    def outcomes(n: int, corrected: int, others: Sequence[str]) -> list[str]:
+        fixed = [rng.choice(("撤销", "确认违法", "责令履行")) for _ in range(corrected)]
+        return fixed + [rng.choice(others) for _ in range(n - corrected)]
+
+    review = outcomes(counts.review, counts.review_corrected, ("维持", "驳回", "撤回"))
+    suits = outcomes(counts.litigation, counts.litigation_lost, ("驳回", "维持", "撤回"))
+    appeared = [True] * counts.principal_appeared
+    appeared += [False] * (counts.litigation - counts.principal_appeared)
+    rng.shuffle(appeared)
+    rows = []
+    for k, outcome in enumerate(review, 1):
+        day = _random_day(rng, date(year, 1, 5), date(year, 12, 20))
+        rows.append(
+            [f"县府复决字〔{year}〕{k}号", "行政复议", day, rng.choice(_CAUSES), outcome, ""]
+        )
+    for k, outcome in enumerate(suits, 1):
+        day = _random_day(rng, date(year, 1, 5), date(year, 12, 20))
+        number = f"（{year}）行初{10 + 7 * k}号"
+        rows.append([number, "行政诉讼", day, rng.choice(_CAUSES), outcome,
+                     "是" if appeared[k - 1] else "否"])  # fmt: skip
+    rows.sort(key=lambda r: r[2])
+    return rows
+
+
+def _write_cases(
+    folder: Path, county: str, year: int, counts: CaseCounts, style: str, rng: random.Random
+) -> str:
+    rows = _case_rows(rng, year, counts)
+    header = ["序号", "案号", "案件类型", "收案日期", "案由", "处理结果", "负责人是否出庭"]
+    if style == "messy_csv":
+        name = f"{year}年行政复议和行政应诉案件台账.csv"
+        body = [[i, r[0], r[1], _date_text(r[2], 1), *r[3:]] for i, r in enumerate(rows, 1)]
+        _write_csv(folder / name, [header, *body], "utf-8-sig")
+        return name
+    name = f"{year}年行政复议和行政应诉案件台账.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "案件台账"
+    _title_sheet(ws, f"{county}教育局{year}年度行政复议和行政应诉案件台账", len(header))
+    ws.append(header)
+    for i, r in enumerate(rows, 1):
+        ws.append([i, r[0], r[1], r[2].isoformat() if style == "canonical" else r[2], *r[3:]])
+    _widths(ws, (6, 24, 12, 14, 24, 12, 16))
+    _save_workbook(wb, folder / name, _stamp(year))
+    return name
+
+
 # ------------------------------------------------------------------ public writers
 
 
@@ -1297,7 +1452,8 @@ def write_county_year(
     style: str = "canonical",
     plant: Sequence[str] = (),
 ) -> Manifest:
-    """Write one county-year's six ledgers into ``folder``; ``plant`` adds bad aid rows.
+    """Write one county-year's ledgers into ``folder`` (the optional ones where ``targets`` has
+    them); ``plant`` adds bad aid rows.
 
     The good rows yield exactly ``targets``; each kind in ``plant`` (see :data:`BAD_KINDS`)
     adds one bad row to the aid ledger, listed in the returned manifest. Same seed, same files.
@@ -1331,6 +1487,12 @@ def write_county_year(
         ),
         "approvals": _write_approvals(folder, year, approvals, style),
     }
+    if targets.training:
+        files["training"] = _write_training(
+            folder, county, year, targets.training, style, rng("training")
+        )
+    if targets.cases:
+        files["cases"] = _write_cases(folder, county, year, targets.cases, style, rng("cases"))
     narrative = folder / "narrative.md"
     if not narrative.exists():  # a generated county-year publishes: its narrative is finished
         narrative.write_text(finished_narrative(), encoding="utf-8")

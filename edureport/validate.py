@@ -30,9 +30,11 @@ import numpy as np
 import pandas as pd
 
 from edureport import paths
+from edureport.figures import figure_codes
 from edureport.imports import SKIPPED_IMPORTS, import_lean  # noqa: F401  (re-exported)
 from edureport.pages import Cell, esc, page, table, text
 from edureport.policy import Policy
+from edureport.specs import ledger_names, spec
 
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuite
@@ -42,14 +44,9 @@ if TYPE_CHECKING:
 PASSED, FAILED, NOT_CONFIGURED = "passed", "failed", "not_configured"
 STATUS_ZH = {PASSED: "通过", FAILED: "未通过", NOT_CONFIGURED: "未配置"}
 
-LEDGERS = ("aid", "control", "officers", "exchange", "inspections", "approvals")
+LEDGERS = ledger_names()  # the ledger kinds (resources/ledgers/); each has its own suite
 SUITE_TITLES = {
-    "aid": "学生资助发放台账",
-    "control": "资助资金拨付汇总表",
-    "officers": "行政执法人员名册",
-    "exchange": "教师校长交流台账",
-    "inspections": "民办教育机构检查台账",
-    "approvals": "民办教育机构审批台账",
+    **{name: spec(name).title for name in LEDGERS},
     "aid_control": "资助台账与拨付汇总表核对",
     "exchange_rotation": "交流轮岗人数核对",
     "conservation": "行数守恒（原始 = 清洗后 + 剔除）",
@@ -59,7 +56,9 @@ SUITE_TITLES = {
 }
 # Ledgers whose set-aside rows a control total accounts for: the aid ledger must still agree
 # with the finance office's totals without them (and the control sheet with the aid ledger).
-CONTROLLED = {"aid": "由资助资金拨付汇总表核对", "control": "由学生资助发放台账核对"}
+CONTROLLED = {
+    name: f"由{spec(str(spec(name).control)).title}核对" for name in LEDGERS if spec(name).control
+}
 SUITES = tuple(SUITE_TITLES)
 # The suites of the ledgers themselves (last year's ledgers pass these before they feed 同比).
 LEDGER_SUITES = tuple(s for s in SUITES if s != "narrative")
@@ -74,33 +73,8 @@ NARRATIVE_CHECKS = {
     "previous_invalid": ("上年台账未通过的校验", "同比所用的上年台账通过同样的校验"),
 }
 # The published figures the checks guard (ids as in the reference report's figure list).
-FIGURES_ZH = {
-    "F1": "民办教育机构检查合格数",
-    "F2": "取缔无证校外培训机构数",
-    "F3": "新审批民办幼儿园数",
-    "F4": "资助合计人次",
-    "F5": "资助合计金额",
-    "F6": "学前教育资助",
-    "F7": "义务教育家庭经济困难学生生活费补助",
-    "F8": "普通高中国家助学金",
-    "F9": "普通高中建档立卡学生免学费、免书费、免住宿费",
-    "F10": "中职国家助学金",
-    "F11": "中职免学费",
-    "F12": "中职免书费、免住宿费",
-    "F13": "义务教育学校教师和校长交流人数",
-    "F14": "其中教师、校长人数",
-    "F15": "参与走教教师数",
-    "F16": "走教涉及学校数",
-    "F17": "行政执法人员数（均持有效执法证）",
-    "F18": "无合同工、临时工等人员上岗执法",
-}
-DATE_COLUMNS = {
-    "aid": ("paid_on",),
-    "officers": ("cert_issued", "cert_valid_until"),
-    "exchange": ("start_on",),
-    "inspections": ("inspected_on",),
-    "approvals": ("approved_on",),
-}
+FIGURES_ZH = figure_codes()  # F-code -> name (resources/figures.yaml)
+DATE_COLUMNS = {name: spec(name).dates for name in LEDGERS}
 # Key columns validate.py adds before the run (vectorised stand-ins for GX's slow pair checks).
 HELPER_COLUMNS = {
     "aid": ("stage_programme", "programme_registered_poor"),
@@ -115,13 +89,15 @@ SAFE_VALUE_COLUMNS = frozenset(
     "stage programme stage_programme programme_registered_poor registered_poor term amount_fen "
     "paid_on person_times role kind result inst_type employment training_hours cert_issued "
     "cert_valid_until inspected_on approved_on start_on diff_person_times diff_amount_fen diff "
-    "diff_rows diff_table".split()
+    "diff_rows diff_table trained_on audience participants hours case_type received_on outcome "
+    "principal_appeared".split()
 )
 SAFE_RESULT_KEYS = (
     "element_count", "unexpected_count", "unexpected_percent", "missing_count",
     "missing_percent", "observed_value",
 )  # fmt: skip
 COLUMN_ZH = {
+    **{f.cleaned_name: f.title for name in LEDGERS for f in spec(name).fields},
     "file": "文件",
     "row": "行号",
     "stage": "学段",
@@ -393,7 +369,8 @@ def validate(
     parameters = expectation_parameters(policy)
     checks: list[Check] = []
     for name in suites:
-        checks.extend(run_suite(context, name, frames[name], parameters))
+        if name in frames:  # an optional ledger that is absent has no suite to run
+            checks.extend(run_suite(context, name, frames[name], parameters))
     return ValidationReport(
         checks=checks,
         policy=policy_summary(policy),
@@ -525,8 +502,13 @@ def build_frames(
     accepted: Iterable[Any] = (),
     narrative: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, pd.DataFrame]:
-    """The frame each suite runs on: the six ledgers plus six derived frames."""
-    ledgers = {name: _ledger_frame(name, tables.get(name)) for name in LEDGERS}
+    """The frame each suite runs on: the ledgers (an optional one only if present) plus six
+    derived frames."""
+    ledgers = {
+        name: _ledger_frame(name, tables.get(name))
+        for name in LEDGERS
+        if name in tables or not spec(name).optional_ledger
+    }
     derived = {
         "aid_control": _derived(aid_control_frame, ledgers["aid"], ledgers["control"]),
         "exchange_rotation": _derived(exchange_rotation_frame, ledgers["exchange"]),
@@ -544,7 +526,7 @@ def build_frames(
 # and what the checks report are unchanged.
 CATEGORICAL_COLUMNS = frozenset(
     "file school stage programme term stage_programme programme_registered_poor gender unit "
-    "employment role kind from_school to_school inst_type result".split()
+    "employment role kind from_school to_school inst_type result audience case_type outcome".split()
 )
 
 
@@ -731,7 +713,7 @@ def conservation_frame(
 ) -> pd.DataFrame:
     """One row per ledger: raw = cleaned + set aside, and cleaned = rows actually validated."""
     rows = []
-    for ledger in dict.fromkeys([*LEDGERS, *conservation]):
+    for ledger in dict.fromkeys([*tables, *conservation]):
         counts = conservation.get(ledger) or {}
         raw, cleaned, aside = (
             _int_or_none(counts.get(k)) for k in ("raw_rows", "cleaned_rows", "set_aside_rows")
@@ -808,7 +790,7 @@ def set_aside_summary(
 ) -> list[dict[str, Any]]:
     """Per ledger: rows set aside, excluded by a rule, accepted, accounted for and not."""
     out = []
-    for ledger in LEDGERS:
+    for ledger in [n for n in LEDGERS if n in conservation or not spec(n).optional_ledger]:
         mine = aside[aside["ledger"] == ledger]
         problems = mine[mine["kind"] == "set_aside"]
         accepted = problems["accounted_by"].fillna("").str.startswith("config.yaml")

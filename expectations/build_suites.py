@@ -22,9 +22,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # allow running as a plain script
     sys.path.insert(0, str(REPO_ROOT))
 
+from edureport.normalize import synonyms  # noqa: E402
 from edureport.policy import national_defaults  # noqa: E402
+from edureport.specs import spec as ledger_spec  # noqa: E402
 from edureport.validate import (  # noqa: E402
     HELPER_COLUMNS,
+    LEDGERS,
     SUITE_TITLES,
     get_context,
     suites_dir,
@@ -34,22 +37,8 @@ ID_NAMESPACE = uuid.UUID("6f1f0a52-3c39-4f4e-9d55-6c3a2b1d0e01")
 
 ALL_AID = ["F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12"]
 EXCHANGE = ["F13", "F14", "F15", "F16"]
-
-SCHEMAS: dict[str, list[str]] = {
-    "aid": [
-        "file", "row", "school", "stage", "programme", "person", "registered_poor", "term",
-        "amount_fen", "paid_on",
-    ],
-    "control": ["file", "row", "stage", "programme", "person_times", "amount_fen"],
-    "officers": [
-        "file", "row", "person", "cert_no", "cert_issued", "cert_valid_until",
-        "employment", "training_hours",
-    ],
-    "exchange": ["file", "row", "person", "role", "kind", "to_school", "start_on"],
-    "inspections": ["file", "row", "institution", "inst_type", "licence", "inspected_on", "result"],
-    "approvals": ["file", "row", "institution", "inst_type", "approved_on", "licence"],
-}  # fmt: skip
-INST_TYPES = ["民办幼儿园", "民办中小学", "校外培训机构"]
+# The cleaned tables' columns, from the ledger specs (resources/ledgers/<kind>.yaml).
+SCHEMAS: dict[str, list[str]] = {name: ledger_spec(name).schema for name in LEDGERS}
 
 
 def param(name: str) -> dict[str, str]:
@@ -120,18 +109,45 @@ def in_set(ledger: str, column: str, values: list[str], what: str, figs: list[st
     )  # fmt: skip
 
 
-def aid_suite(standards: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+def unique(ledger: str, column: str, what: str, figures: list[str]) -> dict[str, Any]:
+    return spec(
+        "ExpectColumnValuesToBeUnique", f"{ledger}.{column}_unique",
+        f"{what}不重复", figures, column=column,
+    )  # fmt: skip
+
+
+def positive(ledger: str, column: str, what: str, figures: list[str]) -> dict[str, Any]:
+    return spec(
+        "ExpectColumnValuesToBeBetween", f"{ledger}.{column}_positive",
+        f"{what}大于 0", figures, column=column, min_value=1,
+    )  # fmt: skip
+
+
+def ledger_suite(name: str, extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A ledger's suite: the generic checks its spec declares, then ``extra`` (rules no generic
+    check expresses), then the in-year dates."""
+    s = ledger_spec(name)
+    f = list(s.figures)
+    declared = s.checks or {}
+    values = synonyms()["values"]
+
+    def category(column: str) -> list[str]:
+        return list(values[str(s.field(column).category)])
+
+    return [
+        columns(name, f),
+        *(not_null(name, c, what, f) for c, what in declared.get("present", {}).items()),
+        *(in_set(name, c, category(c), what, f) for c, what in declared.get("valid", {}).items()),
+        *(unique(name, c, what, f) for c, what in declared.get("unique", {}).items()),
+        *(positive(name, c, what, f) for c, what in declared.get("positive", {}).items()),
+        *extra,
+        *(in_year(name, c, what, f) for c, what in declared.get("in_year", {}).items()),
+    ]
+
+
+def aid_extra(standards: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
     f = ALL_AID
-    checks = [columns("aid", f)]
-    checks += [
-        not_null("aid", c, w, f)
-        for c, w in [
-            ("stage", "学段"), ("programme", "资助项目"), ("person", "学生（化名）"),
-            ("registered_poor", "是否建档立卡"), ("term", "学期"), ("amount_fen", "金额"),
-            ("paid_on", "发放日期"),
-        ]
-    ]  # fmt: skip
-    checks += [
+    checks = [
         spec("ExpectColumnValuesToBeInTypeList", "aid.amount_fen_integer",
              "金额以整数“分”保存（不用浮点数，保证分毫不差）", f,
              column="amount_fen", type_list=["int64", "Int64Dtype"]),
@@ -154,18 +170,13 @@ def aid_suite(standards: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
         spec("ExpectCompoundColumnsToBeUnique", "aid.no_double_payment",
              "同一学生同一学期同一资助项目（学段+项目）只发放一次", f,
              column_list=["person", "stage", "programme", "term"]),
-        in_year("aid", "paid_on", "发放日期", f),
     ]  # fmt: skip
     return checks
 
 
-def control_suite() -> list[dict[str, Any]]:
+def control_extra() -> list[dict[str, Any]]:
     f = ALL_AID
     return [
-        columns("control", f),
-        *(not_null("control", c, w, f) for c, w in [
-            ("stage", "学段"), ("programme", "资助项目"), ("person_times", "人次"),
-            ("amount_fen", "金额")]),
         spec("ExpectColumnValuesToBeInTypeList", "control.amount_fen_integer",
              "金额以整数“分”保存", f, column="amount_fen", type_list=["int64", "Int64Dtype"]),
         spec("ExpectColumnValuesToBeBetween", "control.person_times_nonnegative",
@@ -178,79 +189,54 @@ def control_suite() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def officers_suite() -> list[dict[str, Any]]:
+def officers_extra() -> list[dict[str, Any]]:
     f = ["F17"]
     return [
-        columns("officers", ["F17", "F18"]),
         spec("ExpectTableRowCountToEqual", "officers.count_matches_declared",
              "执法人员名册人数等于申报的执法人员数", f, value=param("declared_officers")),
-        not_null("officers", "person", "姓名（化名）", f),
         spec("ExpectColumnValuesToBeUnique", "officers.person_unique",
              "同一人在名册中只出现一次", f, column="person"),
         spec("ExpectColumnValuesToNotBeNull", "officers.cert_no_present",
              "每名执法人员都持有执法证（执法证号不为空）", f, column="cert_no"),
-        not_null("officers", "cert_issued", "发证日期", f),
         spec("ExpectColumnValuesToBeBetween", "officers.cert_issued_by_report_date",
              "执法证在报告日期之前（含当日）已发证", f,
              column="cert_issued", max_value=param("report_date")),
-        not_null("officers", "cert_valid_until", "执法证有效期", f),
         spec("ExpectColumnValuesToBeBetween", "officers.cert_valid_on_report_date",
              "执法证在报告日期仍然有效（有效期至不早于报告日期）", f,
              column="cert_valid_until", min_value=param("report_date")),
         spec("ExpectColumnValuesToBeInSet", "officers.employment_civil_service",
              "执法人员全部为在编人员（无合同工、临时工等上岗执法）", ["F18"],
              column="employment", value_set=["在编"]),
-        not_null("officers", "training_hours", "年度培训学时", f),
         spec("ExpectColumnValuesToBeBetween", "officers.training_hours_met",
              "每名执法人员年度培训学时达到要求", f,
              column="training_hours", min_value=param("training_hours_required")),
     ]  # fmt: skip
 
 
-def exchange_suite() -> list[dict[str, Any]]:
-    f = EXCHANGE
+def exchange_extra() -> list[dict[str, Any]]:
     return [
-        columns("exchange", f),
-        *(not_null("exchange", c, w, f) for c, w in [
-            ("person", "姓名（化名）"), ("role", "身份"), ("kind", "交流类型"),
-            ("to_school", "交流学校")]),
-        in_set("exchange", "role", ["教师", "校长"], "身份", ["F14", "F15"]),
-        in_set("exchange", "kind", ["交流轮岗", "走教"], "交流类型", f),
         spec("ExpectColumnValuesToBeInSet", "exchange.itinerant_are_teachers",
              "走教人员的身份都是教师", ["F15"],
              column="role", value_set=["教师"], row_condition=_eq("kind", "走教")),
     ]  # fmt: skip
 
 
-def inspections_suite() -> list[dict[str, Any]]:
-    f = ["F1", "F2"]
+def inspections_extra() -> list[dict[str, Any]]:
     return [
-        columns("inspections", f),
-        not_null("inspections", "institution", "机构名称", f),
-        not_null("inspections", "inst_type", "机构类型", f),
-        in_set("inspections", "inst_type", INST_TYPES, "机构类型", f),
-        not_null("inspections", "result", "检查结论", f),
-        in_set("inspections", "result", ["合格", "限期整改", "取缔"], "检查结论", f),
         spec("ExpectColumnValuesToBeNull", "inspections.banned_are_unlicensed",
              "结论为“取缔”的只能是无办学许可证的机构", ["F2"],
              column="licence", row_condition=_eq("result", "取缔")),
         spec("ExpectColumnValuesToNotBeNull", "inspections.passed_are_licensed",
              "结论为“合格”的只能是持有办学许可证的机构", ["F1"],
              column="licence", row_condition=_eq("result", "合格")),
-        not_null("inspections", "inspected_on", "检查日期", f),
-        in_year("inspections", "inspected_on", "检查日期", f),
     ]  # fmt: skip
 
 
-def approvals_suite() -> list[dict[str, Any]]:
-    f = ["F3"]
+def cases_extra() -> list[dict[str, Any]]:
     return [
-        columns("approvals", f),
-        not_null("approvals", "institution", "机构名称", f),
-        not_null("approvals", "inst_type", "机构类型", f),
-        in_set("approvals", "inst_type", INST_TYPES, "机构类型", f),
-        not_null("approvals", "approved_on", "审批日期", f),
-        in_year("approvals", "approved_on", "审批日期", f),
+        spec("ExpectColumnValuesToNotBeNull", "cases.principal_appearance_recorded",
+             "每件行政诉讼案件都填写了负责人是否出庭应诉", [],
+             column="principal_appeared", row_condition=_eq("case_type", "行政诉讼")),
     ]  # fmt: skip
 
 
@@ -380,13 +366,16 @@ def all_specs() -> dict[str, list[dict[str, Any]]]:
     """Every suite's expectation specs, keyed by suite name."""
     policy = national_defaults(2000)  # the year does not matter for the standards
     standards = [(s.code, s.stage, s.programme) for s in policy.standards]
+    extra = {
+        "aid": aid_extra(standards),
+        "control": control_extra(),
+        "officers": officers_extra(),
+        "exchange": exchange_extra(),
+        "inspections": inspections_extra(),
+        "cases": cases_extra(),
+    }
     return {
-        "aid": aid_suite(standards),
-        "control": control_suite(),
-        "officers": officers_suite(),
-        "exchange": exchange_suite(),
-        "inspections": inspections_suite(),
-        "approvals": approvals_suite(),
+        **{name: ledger_suite(name, extra.get(name, [])) for name in LEDGERS},
         "aid_control": aid_control_suite(),
         "exchange_rotation": exchange_rotation_suite(),
         "conservation": conservation_suite(),

@@ -27,8 +27,9 @@ import pytest
 from edureport import paths, readers
 from edureport.clean import clean_folder, clean_ledger
 from edureport.errors import InputError
-from edureport.ledgers import LEDGERS, RawLedger, find_ledgers, read_ledger, spec
+from edureport.ledgers import RawLedger, find_ledgers, read_ledger, spec
 from edureport.readers import EXCEL_MAX_ROWS, read_sheets
+from edureport.specs import ledger_names
 
 from .conftest import (
     AID_HEADER,
@@ -42,6 +43,7 @@ from .conftest import (
     write_xlsx,
 )
 
+REQUIRED = ledger_names(optional=False)
 SPRING = "2022年春季学期"
 GOOD = [1, "一中", "普通高中", "国家助学金", "张三", ID_A, "否", SPRING, 1000, "2022-03-05"]
 GOOD_B = [2, "二中", "普通高中", "国家助学金", "李四", ID_B, "否", SPRING, 500, "2022-03-05"]
@@ -650,7 +652,7 @@ def test_corpus(tmp_path: Path, case: str) -> None:
 
 
 def test_corpus_size() -> None:
-    assert len(CASES) + len(FOLDER_CASES) + len(LEDGERS) >= 25
+    assert len(CASES) + len(FOLDER_CASES) + len(REQUIRED) >= 25
 
 
 # ---------------------------------------------------------------- not the file's fault
@@ -798,7 +800,7 @@ def test_missing_folder(tmp_path: Path) -> None:
     assert str(tmp_path / "nope") in str(err.value)
 
 
-@pytest.mark.parametrize("ledger", LEDGERS)
+@pytest.mark.parametrize("ledger", REQUIRED)
 def test_each_ledger_missing(county_dir: Path, ledger: str) -> None:
     for p in county_dir.iterdir():
         if spec(ledger).keyword in p.name:

@@ -10,6 +10,8 @@ from edureport.errors import InputError
 from edureport.figures import Registry
 from edureport.report import build, html_fragments, known_references
 
+from .conftest import visible_text
+
 
 def _reg() -> Registry:
     reg = Registry()
@@ -40,7 +42,8 @@ def test_figures_and_changes_filled() -> None:
     )
     html = "".join(html_fragments(rep))
     assert rep.title == "测试县2022年度报告"
-    assert "执法人员7人，比上年增加1人，增长16.7%，资助1134.65万元。" in html
+    assert "执法人员7人，比上年增加1人，增长16.7%，资助1134.65万元。" in visible_text(html)
+    assert '<span class="nw">16.7%</span>' in html  # kept with its unit on a narrow screen
 
 
 def test_ledger_text_is_escaped() -> None:

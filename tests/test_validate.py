@@ -140,8 +140,36 @@ def _approvals() -> pd.DataFrame:
     )
 
 
+def _training() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "file": "法治培训台账.xlsx",
+            "row": pd.array([3, 4, 5], dtype="int64"),
+            "trained_on": _dates(["2022-03-15", "2022-06-20", "2022-11-08"]),
+            "audience": ["执法人员", "教师", "学生"],
+            "participants": pd.array([7, 120, 860], dtype="int64"),
+            "hours": pd.array([8, 4, 2], dtype="int64"),
+        }
+    )
+
+
+def _cases() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "file": "行政复议和行政应诉案件台账.xlsx",
+            "row": pd.array([3, 4, 5], dtype="int64"),
+            "case_no": ["（2022）复1号", "（2022）行初5号", "（2022）行初9号"],
+            "case_type": ["行政复议", "行政诉讼", "行政诉讼"],
+            "received_on": _dates(["2022-02-11", "2022-05-06", "2022-09-30"]),
+            "outcome": ["维持", "驳回", "审理中"],
+            "principal_appeared": pd.array([None, True, False], dtype="boolean"),
+        }
+    )
+
+
 def tiny_tables() -> Tables:
-    """Six small cleaned tables (docs/data-model.md) that agree with each other."""
+    """Small cleaned tables (docs/data-model.md) that agree with each other, the optional
+    ledgers included."""
     aid = _aid()
     return {
         "aid": aid,
@@ -150,6 +178,8 @@ def tiny_tables() -> Tables:
         "exchange": _exchange(),
         "inspections": _inspections(),
         "approvals": _approvals(),
+        "training": _training(),
+        "cases": _cases(),
     }
 
 
@@ -501,6 +531,38 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
      {"approvals.approved_on_present"}),
     ("approvals.approved_on_in_year", _date("approvals", 0, "approved_on", "2021-06-30"),
      {"approvals.approved_on_in_year"}),
+    # training (optional ledger)
+    ("training.columns", _add_column("training"), {"training.columns"}),
+    ("training.trained_on_present", _set("training", 0, "trained_on", None),
+     {"training.trained_on_present"}),
+    ("training.audience_present", _set("training", 1, "audience", None),
+     {"training.audience_present"}),
+    ("training.participants_present", _set("training", 1, "participants", None),
+     {"training.participants_present"}),
+    ("training.hours_present", _set("training", 2, "hours", None), {"training.hours_present"}),
+    ("training.audience_valid", _set("training", 1, "audience", "家长"),
+     {"training.audience_valid"}),
+    ("training.participants_positive", _set("training", 0, "participants", 0),
+     {"training.participants_positive"}),
+    ("training.hours_positive", _set("training", 2, "hours", 0), {"training.hours_positive"}),
+    ("training.trained_on_in_year", _date("training", 2, "trained_on", "2023-01-02"),
+     {"training.trained_on_in_year"}),
+    # cases (optional ledger)
+    ("cases.columns", _add_column("cases"), {"cases.columns"}),
+    ("cases.case_no_present", _set("cases", 0, "case_no", None), {"cases.case_no_present"}),
+    ("cases.case_type_present", _set("cases", 0, "case_type", None),
+     {"cases.case_type_present"}),
+    ("cases.received_on_present", _set("cases", 1, "received_on", None),
+     {"cases.received_on_present"}),
+    ("cases.outcome_present", _set("cases", 2, "outcome", None), {"cases.outcome_present"}),
+    ("cases.case_type_valid", _set("cases", 0, "case_type", "信访"), {"cases.case_type_valid"}),
+    ("cases.outcome_valid", _set("cases", 0, "outcome", "不予受理"), {"cases.outcome_valid"}),
+    ("cases.case_no_unique", _set("cases", 2, "case_no", "（2022）行初5号"),
+     {"cases.case_no_unique"}),
+    ("cases.principal_appearance_recorded", _set("cases", 1, "principal_appeared", None),
+     {"cases.principal_appearance_recorded"}),
+    ("cases.received_on_in_year", _date("cases", 0, "received_on", "2021-12-30"),
+     {"cases.received_on_in_year"}),
     # conservation
     ("conservation.rows_conserved", _conservation("aid", raw_rows=11),
      {"conservation.rows_conserved"}),
@@ -655,7 +717,7 @@ def test_wrong_standard_amount_is_shown_in_yuan(gx_context: Any) -> None:
 
 def test_extra_personal_column_is_named(gx_context: Any) -> None:
     report = _run(_add_column("aid"))
-    assert report.check("aid.columns").found == "多出：name"
+    assert report.check("aid.columns").found == "多出：姓名"
     assert "张三" not in report.to_json()
 
 

@@ -1,0 +1,200 @@
+"""Ledger kinds, each declared once as data: ``resources/ledgers/<kind>.yaml``.
+
+The model is Frictionless Table Schema (fields with a type and constraints, the names a column
+goes by), extended with what edureport needs: whether a field holds personal data and what
+becomes of it in the cleaned table, the normaliser that reads a cell, how a person is
+identified, the in-year date, the repeat rule, the control ledger it reconciles with, which
+set-aside rules apply, and the generic checks of its validation suite. Reading, cleaning, the
+suites (expectations/build_suites.py), the sample generator, docs/ledgers.md and the tests all
+read these specs; a new ledger kind is a new file there (plus its figures and, if it has any,
+checks no generic rule expresses).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
+
+from .paths import RESOURCES_DIR
+
+SPECS_DIR = RESOURCES_DIR / "ledgers"
+TYPES = ("string", "integer", "number", "date", "boolean", "money")
+CLEANED = ("keep", "drop", "pseudonym")  # what becomes of a field in the cleaned table
+DTYPES = {
+    "string": "str",
+    "integer": "Int64",
+    "number": "float64",
+    "date": "datetime64[ns]",
+    "boolean": "boolean",
+    "money": "Int64",
+}
+CHECKS = ("present", "valid", "in_year", "positive", "unique")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a ledger."""
+
+    name: str  # the canonical name (the cleaned table's, but money becomes <name>_fen)
+    title: str  # the header counties use most, and the label in messages
+    synonyms: tuple[str, ...]  # other headers meaning the same column
+    type: str
+    normaliser: str  # a name in edureport.clean.NORMALISERS
+    required: bool = True  # the column must be in the file
+    category: str | None = None  # its value set (synonyms.yaml ``values``)
+    personal: bool = False  # a name or ID number: used for matching, never kept
+    cleaned: str = "keep"
+    pseudonym: str | None = None  # the pseudonym kind when ``cleaned`` is pseudonym
+    positive: bool = False  # zero or less is set aside
+    example: str = ""  # a typical cell ({year} stands for the report year), for new folders
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.title, *self.synonyms)
+
+    @property
+    def cleaned_name(self) -> str:
+        return f"{self.name}_fen" if self.type == "money" else self.name
+
+    @property
+    def kept(self) -> bool:
+        return not self.personal and self.cleaned != "drop"
+
+    @property
+    def dtype(self) -> str:
+        return DTYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Later rows with the same values in ``columns`` are set aside with ``reason``."""
+
+    columns: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    """One ledger kind (docs/ledgers.md is generated from these)."""
+
+    name: str
+    title: str
+    keyword: str
+    order: int
+    fields: tuple[Field, ...]
+    optional_ledger: bool = False  # may be absent from a county-year folder
+    control: str | None = None  # the ledger whose totals account for its set-aside rows
+    person: str | None = None  # id_number, or officer (certificate, ID number, else row)
+    in_year: str | None = None  # the date column that must fall in the report year
+    repeat: Repeat | None = None
+    exclude_left: str | None = None  # the status column whose 退休, 调离 … exclude a row
+    figures: tuple[str, ...] = ()  # the report figures (F-codes) its checks guard
+    ignored: tuple[str, ...] = ()  # headers read past without a warning
+    checks: dict[str, dict[str, str]] | None = None  # generic checks: kind -> column -> label
+
+    @property
+    def columns(self) -> dict[str, tuple[str, ...]]:
+        """Canonical column -> the headers it goes by (first: the usual one)."""
+        return {f.name: f.headers for f in self.fields}
+
+    @property
+    def optional(self) -> frozenset[str]:
+        """Columns that may be missing from the file."""
+        return frozenset(f.name for f in self.fields if not f.required)
+
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def schema(self) -> list[str]:
+        """The cleaned table's columns: provenance, the person's pseudonym, the kept fields."""
+        person = ["person"] if self.person else []
+        return ["file", "row", *person, *(f.cleaned_name for f in self.fields if f.kept)]
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.type == "date")
+
+
+@cache
+def all_specs() -> dict[str, LedgerSpec]:
+    """Every ledger kind, in report order."""
+    specs = [_load(p) for p in sorted(SPECS_DIR.glob("*.yaml"))]
+    return {s.name: s for s in sorted(specs, key=lambda s: s.order)}
+
+
+def spec(name: str) -> LedgerSpec:
+    """The spec of one ledger kind."""
+    return all_specs()[name]
+
+
+def ledger_names(*, optional: bool | None = None) -> tuple[str, ...]:
+    """The ledger kinds in order; only the required (``optional=False``) or optional ones."""
+    return tuple(
+        n for n, s in all_specs().items() if optional is None or s.optional_ledger == optional
+    )
+
+
+def _load(path: Any) -> LedgerSpec:
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    where = f"{path.name}"
+    fields = tuple(_field(f, where) for f in raw.pop("fields"))
+    repeat = raw.pop("repeat", None)
+    checks = raw.pop("checks", None) or {}
+    unknown = set(checks) - set(CHECKS)
+    if unknown:
+        raise ValueError(f"{where}: unknown checks {sorted(unknown)}")
+    spec = LedgerSpec(
+        name=raw.pop("name"),
+        title=raw.pop("title"),
+        keyword=raw.pop("keyword"),
+        order=int(raw.pop("order")),
+        fields=fields,
+        optional_ledger=bool(raw.pop("optional", False)),
+        control=raw.pop("control", None),
+        person=raw.pop("person", None),
+        in_year=raw.pop("in_year", None),
+        repeat=Repeat(tuple(repeat["columns"]), repeat["reason"]) if repeat else None,
+        exclude_left=raw.pop("exclude_left", None),
+        figures=tuple(raw.pop("figures", ())),
+        ignored=tuple(raw.pop("ignored", ())),
+        checks={k: dict(v) for k, v in checks.items()},
+    )
+    if raw:
+        raise ValueError(f"{where}: unknown keys {sorted(raw)}")
+    if path.stem != spec.name:
+        raise ValueError(f"{where}: name {spec.name!r} differs from the file name")
+    return spec
+
+
+def _field(raw: dict[str, Any], where: str) -> Field:
+    raw = dict(raw)
+    field = Field(
+        name=raw.pop("name"),
+        title=raw.pop("title"),
+        synonyms=tuple(raw.pop("synonyms", ())),
+        type=raw.pop("type"),
+        normaliser=raw.pop("normaliser"),
+        required=bool(raw.pop("required", True)),
+        category=raw.pop("category", None),
+        personal=bool(raw.pop("personal", False)),
+        cleaned=raw.pop("cleaned", "keep"),
+        pseudonym=raw.pop("pseudonym", None),
+        positive=bool(raw.pop("positive", False)),
+        example=str(raw.pop("example", "")),
+    )
+    if raw:
+        raise ValueError(f"{where}: field {field.name}: unknown keys {sorted(raw)}")
+    if field.type not in TYPES or field.cleaned not in CLEANED:
+        raise ValueError(f"{where}: field {field.name}: type or cleaned not known")
+    if (field.cleaned == "pseudonym") != bool(field.pseudonym):
+        raise ValueError(f"{where}: field {field.name}: a pseudonym field names its kind")
+    return field
