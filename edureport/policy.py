@@ -217,7 +217,7 @@ def _accepted(raw: Any, where: _Where) -> tuple[Accepted, ...]:
 def _manual_figures(raw: Any, where: _Where) -> tuple[ManualFigure, ...]:
     """``manual_figures``: ``name: {value, unit, label, source}`` for numbers no ledger holds."""
     key = "manual_figures"
-    example = "如 publicity_events: {value: 12, unit: 次, label: 普法宣传活动, source: 普法工作总结}"
+    example = "如 publicity_events: {value: 12, unit: 次, label: 普法宣传活动, source: 工作总结}"
     if not isinstance(raw, Mapping):
         raise where.error(key, f"应为“名称: {{value, unit, label, source}}”的映射，{example}")
     out = []
