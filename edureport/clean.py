@@ -176,8 +176,8 @@ def _optional_number(value: Any) -> float | None:
     return None if nz.is_blank(value) else nz.number(value)
 
 
-def _yes_no(value: Any) -> bool:
-    return nz.category("registered_poor", value) == "是"
+def _yes_no(label: str, value: Any) -> bool:
+    return nz.category("registered_poor", value, label) == "是"
 
 
 _TERM = re.compile(r"(\d{4})年?(春|秋)季?(学期)?")
@@ -201,12 +201,12 @@ def _term(value: Any) -> str:
     raise CellError("学期无法识别（应写作如“2022年春季学期”“2022年秋季学期”）")
 
 
-def _optional_category(kind: str, value: Any) -> str | None:
-    return None if nz.is_blank(value) else nz.category(kind, value)
+def _optional_category(kind: str, label: str, value: Any) -> str | None:
+    return None if nz.is_blank(value) else nz.category(kind, value, label)
 
 
-def _optional_yes_no(value: Any) -> bool | None:
-    return None if nz.is_blank(value) else nz.category("yes_no", value) == "是"
+def _optional_yes_no(label: str, value: Any) -> bool | None:
+    return None if nz.is_blank(value) else nz.category("yes_no", value, label) == "是"
 
 
 # The normalisers a field's spec names, each made for its field and the file's units.
@@ -214,12 +214,12 @@ NORMALISERS: dict[str, Callable[[Field, dict[str, str | None]], Normaliser]] = {
     "required_text": lambda f, u: partial(_required_text, f.title),
     "optional_text": lambda f, u: _optional_text,
     "optional_code": lambda f, u: _optional_code,
-    "category": lambda f, u: partial(nz.category, f.category),
-    "optional_gender": lambda f, u: partial(_optional_category, "gender"),
+    "category": lambda f, u: partial(nz.category, f.category, label=f.title),
+    "optional_gender": lambda f, u: partial(_optional_category, "gender", f.title),
     "id_number": lambda f, u: nz.id_number,
     "optional_id": lambda f, u: _optional_id,
-    "yes_no": lambda f, u: _yes_no,
-    "optional_yes_no": lambda f, u: _optional_yes_no,
+    "yes_no": lambda f, u: partial(_yes_no, f.title),
+    "optional_yes_no": lambda f, u: partial(_optional_yes_no, f.title),
     "term": lambda f, u: _term,
     "money": lambda f, u: partial(nz.amount_to_fen, unit=u.get(f.name) or "元"),
     "integer": lambda f, u: nz.integer,

@@ -33,6 +33,7 @@ class FigureDef:
     unit: str
     ledger: str
     code: str | None = None  # F1–F18 of the reference report's figure list
+    absent: str = ""  # when it can be missing though its ledger is there, why
 
 
 @cache

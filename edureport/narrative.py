@@ -164,6 +164,14 @@ def _check_refs(line: str, source: str, n: int, known: set[str], lead: int, hint
             )
         elif name in known and (not form or form in FORMS):
             continue
+        elif (missing := _not_computed(name, known)) is not None:
+            raise InputError(
+                f"叙述文件引用了“{ref}”（第{n}行第{col}列），但本次没有这个数字：{missing}"
+                " figure not available",
+                file=source,
+                row=n,
+                column=str(col),
+            )
         raise InputError(
             f"叙述文件引用了未知的名称“{ref}”（第{n}行第{col}列）unknown figure name。"
             + _suggestion(ref, known)
@@ -172,6 +180,25 @@ def _check_refs(line: str, source: str, n: int, known: set[str], lead: int, hint
             row=n,
             column=str(col),
         )
+
+
+def _not_computed(name: str, known: set[str]) -> str | None:
+    """Why a figure the figure table declares was not computed (its ledger is optional and
+    absent, or the figure does not exist this year), or None for a name that is not a figure."""
+    from .figures import figure_table
+    from .specs import spec
+
+    table = figure_table()
+    d = table.get(name)
+    if d is None:
+        return None
+    ledger = spec(d.ledger)
+    if d.absent and any(k in known for k, other in table.items() if other.ledger == d.ledger):
+        return f"{d.absent}。"  # the ledger is there; this figure is not, this year
+    return (
+        f"它由{ledger.title}计算，本文件夹中没有该台账（文件名应含“{ledger.keyword}”）。"
+        "请放入该台账，或删去这处引用。"
+    )
 
 
 def _suggestion(ref: str, known: set[str]) -> str:

@@ -583,9 +583,10 @@ def _category_choices(kind: str) -> str:
     return ("／" if any("、" in n for n in names) else "、").join(names)
 
 
-def category(kind: str, value: Any) -> str:
-    """Map a category cell (stage, programme, employment …) to its canonical name."""
-    label = _KIND_ZH.get(kind, kind)
+def category(kind: str, value: Any, label: str | None = None) -> str:
+    """Map a category cell (stage, programme, employment …) to its canonical name; ``label``
+    names the column in messages (default: the category's own name)."""
+    label = label or _KIND_ZH.get(kind, kind)
     key = match_key(value)
     if not key:
         raise CellError(f"{label}为空", code="blank")

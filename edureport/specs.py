@@ -85,6 +85,7 @@ class LedgerSpec:
     keyword: str
     order: int
     fields: tuple[Field, ...]
+    description: str = ""
     optional_ledger: bool = False  # may be absent from a county-year folder
     control: str | None = None  # the ledger whose totals account for its set-aside rows
     person: str | None = None  # id_number, or officer (certificate, ID number, else row)
@@ -158,6 +159,7 @@ def _load(path: Any) -> LedgerSpec:
         keyword=raw.pop("keyword"),
         order=int(raw.pop("order")),
         fields=fields,
+        description=raw.pop("description", ""),
         optional_ledger=bool(raw.pop("optional", False)),
         control=raw.pop("control", None),
         person=raw.pop("person", None),
@@ -198,3 +200,106 @@ def _field(raw: dict[str, Any], where: str) -> Field:
     if (field.cleaned == "pseudonym") != bool(field.pseudonym):
         raise ValueError(f"{where}: field {field.name}: a pseudonym field names its kind")
     return field
+
+
+# --------------------------------------------------------------- the contract, as documentation
+
+DOCS_BEGIN = "<!-- BEGIN ledger specs: generated from edureport/resources/ledgers/ -->"
+DOCS_END = "<!-- END ledger specs -->"
+# What a normaliser accepts, in words (docs/ledgers.md).
+NORMALISER_DOCS = {
+    "required_text": "text, required",
+    "optional_text": "text, may be empty",
+    "optional_code": "a number or code; empty, 无, /, —, 暂无 = none",
+    "category": "one of (or a common short name of)",
+    "optional_gender": "男 / 女, may be empty",
+    "id_number": "18-character resident ID (last may be X; a 15-digit one is upgraded); "
+    "stored as an Excel number: set aside",
+    "optional_id": "resident ID as above, may be empty",
+    "yes_no": "是 / 否",
+    "optional_yes_no": "是 / 否, may be empty",
+    "term": "e.g. 2022年春季学期, 2022秋, 2021-2022学年第二学期",
+    "money": "amount in 元 (万元 where the header or title says so), two decimals at most",
+    "integer": "a whole number",
+    "optional_number": "a number, may be empty",
+    "in_year_date": "a date in the report year (2022年5月 will do)",
+    "optional_date": "a date, may be empty",
+    "optional_expiry": "a date, may be empty; 长期 / 永久 = no expiry",
+}
+
+
+def markdown() -> str:
+    """The ledgers section of docs/ledgers.md, from the specs (between the markers)."""
+    from .normalize import synonyms
+
+    values = synonyms()["values"]
+    out = [DOCS_BEGIN, ""]
+    for n, s in enumerate(all_specs().values(), 1):
+        optional = ", optional" if s.optional_ledger else ""
+        out += [f"## {n}. {s.title} — `{s.name}` (keyword {s.keyword}{optional})", ""]
+        if s.description:
+            out += [s.description, ""]
+        out += [
+            "| column | also written | required | cell | cleaned table |",
+            "|---|---|---|---|---|",
+        ]
+        for f in s.fields:
+            cell = NORMALISER_DOCS[f.normaliser]
+            if f.category:
+                cell += ": " + " / ".join(values[f.category])
+            if f.positive:
+                cell += "; more than 0"
+            if s.in_year == f.name:
+                cell += "; outside the report year: set aside"
+            kept = (
+                "personal data: used for matching, never kept"
+                if f.personal
+                else {"keep": f"`{f.cleaned_name}`", "drop": "not kept"}.get(
+                    f.cleaned, f"`{f.name}` as a pseudonym"
+                )
+            )
+            unit = "（元）" if f.type == "money" else ""
+            out.append(
+                f"| {f.title}{unit} | {'、'.join(f.synonyms) or '—'} | "
+                f"{'yes' if f.required else 'no'} | {cell} | {kept} |"
+            )
+        rules = []
+        if s.person:
+            who = (
+                "certificate number, else ID number, else row (never a name)"
+                if s.person == "officer"
+                else "ID number"
+            )
+            rules.append(f"a person is their {who} (pseudonym `person`)")
+        if s.repeat:
+            cols = "、".join(s.field(c).title for c in s.repeat.columns)
+            rules.append(f"a later row with the same {cols} is set aside ({s.repeat.reason})")
+        if s.control:
+            rules.append(f"reconciled with {spec(s.control).title}")
+        if s.exclude_left:
+            rules.append(f"excluded when {s.field(s.exclude_left).title} says 退休, 调离 …")
+        if rules:
+            out += ["", "Rules: " + "; ".join(rules) + "."]
+        out.append("")
+    out.append(DOCS_END)
+    return "\n".join(out)
+
+
+def write_docs(path: Any) -> bool:
+    """Rewrite the generated section of ``path``; True if it changed."""
+    from pathlib import Path
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(DOCS_BEGIN), text.index(DOCS_END) + len(DOCS_END)
+    new = text[:start] + markdown() + text[end:]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # python -m edureport.specs: regenerate docs/ledgers.md's tables
+    from .paths import REPO_ROOT
+
+    changed = write_docs(REPO_ROOT / "docs" / "ledgers.md")
+    print("docs/ledgers.md " + ("rewritten" if changed else "unchanged"))

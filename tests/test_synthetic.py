@@ -355,7 +355,7 @@ def test_large_county_year_control_matches(tmp_path: Path) -> None:
 def test_2022_files_found_by_one_keyword_each() -> None:
     for year in (2022, 2021):
         names = [p.name for p in (SAMPLE / str(year)).iterdir() if p.suffix in (".csv", ".xlsx")]
-        assert len(names) == 6
+        assert len(names) == 8  # six required ledgers and the two optional ones
         for name in names:
             assert sum(k in name for k in syn.KEYWORDS.values()) == 1, name
         for keyword in syn.KEYWORDS.values():
@@ -544,6 +544,47 @@ def test_2022_approvals() -> None:
     assert pd.to_datetime(frame["审批日期"]).dt.year.eq(2022).all()
     assert (frame["机构类型"] == "民办幼儿园").sum() == 4
     assert 1 <= (frame["机构类型"] != "民办幼儿园").sum() <= 2
+
+
+# The optional ledgers of the sample: per 培训对象 (sessions, person-times, hours), and the cases.
+TRAINING_2022 = {"执法人员": (4, 28, 32), "机关干部": (3, 186, 9), "教师": (6, 1420, 18),
+                 "学生": (12, 9860, 12)}  # fmt: skip
+TRAINING_2021 = {"执法人员": (3, 21, 24), "机关干部": (2, 120, 6), "教师": (5, 1180, 15),
+                 "学生": (10, 8200, 10)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (Y2022 / "2022年法治培训台账.xlsx", TRAINING_2022),
+        (Y2021 / "2021年法治培训台账.csv", TRAINING_2021),
+    ],
+)
+def test_training(path: Path, expected: dict[str, tuple[int, int, int]]) -> None:
+    if path.suffix == ".xlsx":
+        frame = pd.read_excel(path, header=1, dtype=str)
+        frame = frame[frame["序号"] != "合计"]
+    else:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    frame[["参训人数", "学时"]] = frame[["参训人数", "学时"]].astype(int)
+    got = {
+        a: (len(g), int(g["参训人数"].sum()), int(g["学时"].sum()))
+        for a, g in frame.groupby("培训对象")
+    }
+    assert got == expected
+    assert (frame["参训人数"] > 0).all() and (frame["学时"] > 0).all()
+
+
+def test_2022_cases() -> None:
+    frame = pd.read_excel(Y2022 / "2022年行政复议和行政应诉案件台账.xlsx", header=1, dtype=str)
+    assert frame["案号"].is_unique
+    review = frame[frame["案件类型"] == "行政复议"]
+    suits = frame[frame["案件类型"] == "行政诉讼"]
+    assert (len(review), len(suits)) == (3, 2)
+    assert review["处理结果"].isin(["撤销", "确认违法", "责令履行"]).sum() == 1
+    assert not suits["处理结果"].isin(["撤销", "确认违法", "责令履行"]).any()
+    assert list(suits["负责人是否出庭"]) == ["是", "是"]
+    assert pd.to_datetime(frame["收案日期"]).dt.year.eq(2022).all()
 
 
 # ------------------------------------------------------------------ the 2021 sample
