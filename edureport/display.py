@@ -9,22 +9,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 if TYPE_CHECKING:
     from .clean import CleanResult
     from .validate import ValidationReport
 
-STYLE = """<style>
-.edr{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;font-size:13px;max-width:100%}
-.edr .line{font-size:15px;margin:.4em 0;padding:.5em .8em;border-radius:4px;background:#e6f4ea}
-.edr .line.bad{background:#fdecea}.edr .line.warn{background:#fff4e5}
-.edr table{border-collapse:collapse;margin:.4em 0 1em}
-.edr th,.edr td{border:1px solid #ccc;padding:.25em .5em;text-align:left!important;
-vertical-align:top;white-space:normal;min-width:4em}
-.edr th{background:#f3f3f3}.edr td.num{text-align:right!important;white-space:nowrap}
-.edr .failed{color:#c62828;font-weight:bold}.edr .passed{color:#1a7f37}
-.edr .not_configured{color:#9a6700;font-weight:bold}
-.edr code{font-size:12px;overflow-wrap:anywhere}
-</style>"""
+NOTEBOOK = "notebook.html.j2"  # templates/pages/: the macros below
+
+
+def _macro(name: str) -> Any:
+    from . import pages
+
+    return pages.macro(NOTEBOOK, name)
 
 
 class Html:
@@ -34,7 +31,7 @@ class Html:
         self.body = body
 
     def _repr_html_(self) -> str:
-        return f'{STYLE}<div class="edr">{self.body}</div>'
+        return str(_macro("frame")(Markup(self.body)))
 
     def __str__(self) -> str:
         return self.body
@@ -47,25 +44,12 @@ def table(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()
 ) -> str:
     """A whole table, every row (no truncation), values escaped."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{_e(v)}</td>' if i in numeric else f"<td>{_e(v)}</td>"
-            for i, v in enumerate(r)
-        )
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return str(_macro("table")(headers, list(rows), tuple(numeric)))
 
 
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _where(run: Path, *names: str) -> str:
-    return "、".join(f"<code>{_e(run / n)}</code>" for n in names)
+def _line(text: str, kind: str, run: Path, *names: str) -> str:
+    """The one line a notebook opens its results with, and where the files went."""
+    return str(_macro("line")(text, kind, [str(run / n) for n in names]))
 
 
 # ---------------------------------------------------------------- step 1
@@ -83,10 +67,15 @@ def clean_overview(result: CleanResult, run: Path) -> Html:
     excluded = sum(x.get("excluded_rows", 0) for x in c.values())
     aside = sum(x["set_aside_rows"] for x in c.values()) - excluded
     kind = "warn" if aside or excluded else ""
-    line = (
-        f'<p class="line {kind}">读取{len(c)}本台账共{raw}行数据：清洗后{cleaned}行，'
-        f"剔除{aside}行" + (f"，不计入{excluded}行" if excluded else "") + "。"
-        f"结果已写入 {_where(run, 'cleaned', 'set_aside.csv', 'conservation.json')}。</p>"
+    line = _line(
+        f"读取{len(c)}本台账共{raw}行数据：清洗后{cleaned}行，剔除{aside}行"
+        + (f"，不计入{excluded}行" if excluded else "")
+        + "。结果已写入 ",
+        kind,
+        run,
+        "cleaned",
+        "set_aside.csv",
+        "conservation.json",
     )
     rows = [
         (
@@ -108,9 +97,7 @@ def clean_overview(result: CleanResult, run: Path) -> Html:
             (2, 3, 4, 5, 6),
         ),
     ]
-    if result.notes:
-        parts.append("<p>注意：</p><ul>" + "".join(f"<li>{_e(n)}</li>" for n in result.notes))
-        parts.append("</ul>")
+    parts.append(str(_macro("notes")(result.notes)))
     return Html("".join(parts))
 
 
@@ -120,7 +107,7 @@ def set_aside_table(result: CleanResult) -> Html:
 
     frame = result.set_aside
     if frame.empty:
-        return Html('<p class="line">没有剔除或不计入的行。</p>')
+        return Html(str(_macro("line")("没有剔除或不计入的行。")))
     kinds = {"set_aside": "剔除", "excluded": "不计入"}
     rows = [
         (SUITE_TITLES.get(r.ledger, r.ledger), r.file, r.row, r.column, r.reason,
@@ -142,16 +129,18 @@ def validation_overview(report: ValidationReport, run: Path) -> Html:
     failed = report.failed
     kind = "bad" if failed else ("warn" if s["checks_not_configured"] else "")
     verdict = f"{s['checks_failed']}项未通过，报告不予发布" if failed else "全部通过"
-    line = (
-        f'<p class="line {kind}">校验{s["total"]}项：{s["checks_passed"]}项通过，'
-        f"{verdict}"
+    line = _line(
+        f"校验{s['total']}项：{s['checks_passed']}项通过，{verdict}"
         + (f"，{s['checks_not_configured']}项未配置" if s["checks_not_configured"] else "")
-        + f"。详情页 {_where(run, 'validation.html')}。</p>"
+        + "。详情页 ",
+        kind,
+        run,
+        "validation.html",
     )
     parts = [line]
     if failed:
         parts.append("<h3>未通过的校验</h3>" + _checks(failed))
-    parts.append(f"<p>{_e(set_aside_text(report.to_dict()))}</p>")
+    parts.append(str(_macro("para")(set_aside_text(report.to_dict()))))
     if report.not_configured:
         parts.append("<h3>未配置的校验</h3>" + _checks(report.not_configured))
     return Html("".join(parts))
@@ -174,17 +163,14 @@ def _checks(checks: Sequence[Any]) -> str:
         )
         more = c.offending_count - min(len(c.offending), 20)
         rows.append(
-            (
-                f'<span class="{_e(c.status)}">{_e(STATUS_ZH.get(c.status, c.status))}</span>',
-                SUITE_TITLES.get(c.suite, c.suite),
-                c.rule,
-                c.expected,
-                c.found,
-                where + (f"（另有{more}行）" if more > 0 else ""),
-            )
+            {
+                "status": c.status,
+                "status_zh": STATUS_ZH.get(c.status, c.status),
+                "suite": SUITE_TITLES.get(c.suite, c.suite),
+                "rule": c.rule,
+                "expected": c.expected,
+                "found": c.found,
+                "where": where + (f"（另有{more}行）" if more > 0 else ""),
+            }
         )
-    head = "".join(f"<th>{h}</th>" for h in ("状态", "台账/核对", "规则", "应为", "实为", "问题行"))
-    body = "".join(
-        f"<tr><td>{r[0]}</td>" + "".join(f"<td>{_e(v)}</td>" for v in r[1:]) + "</tr>" for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return str(_macro("checks")(rows))

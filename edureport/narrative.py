@@ -164,7 +164,7 @@ def _check_refs(line: str, source: str, n: int, known: set[str], lead: int, hint
             )
         elif name in known and (not form or form in FORMS):
             continue
-        elif (missing := _not_computed(name, known)) is not None:
+        elif (not form or form in FORMS) and (missing := _not_computed(name, known)):
             raise InputError(
                 f"叙述文件引用了“{ref}”（第{n}行第{col}列），但本次没有这个数字：{missing}"
                 " figure not available",
@@ -190,7 +190,7 @@ def _not_computed(name: str, known: set[str]) -> str | None:
 
     table = figure_table()
     d = table.get(name)
-    if d is None:
+    if d is None or name in known or not (spec(d.ledger).optional_ledger or d.absent):
         return None
     ledger = spec(d.ledger)
     if d.absent and any(k in known for k, other in table.items() if other.ledger == d.ledger):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -336,60 +335,35 @@ def change_references(report: Report) -> list[tuple[str, int, int | None]]:
 
 
 def html_fragments(report: Report, banner: str = "") -> list[str]:
-    """The report as HTML pieces, one per notebook output; every ledger text is escaped."""
+    """The report as HTML pieces, one per notebook output (templates/pages/report_parts.html.j2);
+    every ledger text is escaped."""
+    parts = "report_parts.html.j2"
     out: list[str] = []
     if banner:
         out.append(banner)
-    headings = [b for b in report.blocks if b.kind == "heading"]
+    headings = [
+        (_anchor(h), h.level, nv.fill(h.text, report.values))
+        for h in report.blocks
+        if h.kind == "heading"
+    ]
     for b in report.blocks:
         if b.kind == "title":
-            out.append(f'<h1 class="title">{_esc(nv.fill(b.text, report.values))}</h1>')
-            out.append(_toc(headings, report.values))
+            out.append(pages.macro(parts, "title")(nv.fill(b.text, report.values), headings))
         elif b.kind == "heading":
-            tag = "h2" if b.level == 2 else "h3"
             text = nv.fill(b.text, report.values)
-            out.append(f'<{tag} id="{_anchor(b)}">{pages.text(text)}</{tag}>')
+            out.append(pages.macro(parts, "heading")(2 if b.level == 2 else 3, _anchor(b), text))
         elif b.kind == "paragraph":
             text = nv.fill(b.text, report.values)
-            cls = ' class="todo"' if nv.TODO in text else ""
-            out.append(f"<p{cls}>{pages.text(text)}</p>")
+            out.append(pages.macro(parts, "paragraph")(text, nv.TODO in text))
         elif b.kind == "table":
-            out.append(_table_html(report.tables[b.text]))
+            t = report.tables[b.text]
+            table = pages.Table(t.caption, t.header, t.rows, t.note)
+            out.append(pages.macro(parts, "table")(table))
         elif b.kind == "chart":
             data = base64.b64encode(report.charts[b.text]).decode("ascii")
-            out.append(
-                f'<figure class="chart"><img alt="{_esc(b.text)}" '
-                f'src="data:image/png;base64,{data}"></figure>'
-            )
-    return out
-
-
-def _toc(headings: list[nv.Block], values: dict[str, str]) -> str:
-    items = "".join(
-        f'<li class="l{h.level}"><a href="#{_anchor(h)}">{_esc(nv.fill(h.text, values))}</a></li>'
-        for h in headings
-    )
-    return f'<nav class="toc"><div class="toc-title">目录</div><ul>{items}</ul></nav>'
+            out.append(pages.macro(parts, "chart")(b.text, data))
+    return [str(piece) for piece in out]
 
 
 def _anchor(b: nv.Block) -> str:
     return f"s{b.line}"
-
-
-def _table_html(t: Table) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in t.header)
-    body = "".join(
-        ('<tr class="total">' if row[0] == "合计" else "<tr>")
-        + "".join(f"<td>{pages.text(c)}</td>" for c in row)
-        + "</tr>"
-        for row in t.rows
-    )
-    note = f'<p class="note">{pages.text(t.note)}</p>' if t.note else ""
-    return (
-        f'<table class="data"><caption>{_esc(t.caption)}</caption><thead><tr>{head}</tr>'
-        f"</thead><tbody>{body}</tbody></table>{note}"
-    )
-
-
-def _esc(s: str) -> str:
-    return html.escape(str(s), quote=True)

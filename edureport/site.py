@@ -17,11 +17,10 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 from .figures import MONEY, Figure, Registry
 from .formatting import percent, rounding_note
-from .pages import Cell, esc, page, table
+from .pages import Cell, Table, render
 from .pipeline import STATE, list_runs, now, published_version, read_json, write_atomic
 
 INDEX = "index.html"
@@ -49,11 +48,6 @@ OTHER_FIGURES = (
     "officers_total",
     "officers_certified",
 )
-
-
-def write_page(path: Path, title: str, body: str) -> Path:
-    write_atomic(path, page(title, body))
-    return path
 
 
 def shown_time(iso: str | None) -> str:
@@ -101,19 +95,22 @@ def write_rollup(out_root: Path, year: int, statuses: Mapping[str, str]) -> Path
             ]
         )
     missing = [c for c in counties if c not in registries]
-    body = [
-        f'<p class="meta"><a href="{INDEX}">全部报告目录</a></p>',
-        f'<p class="meta">{year}年度，{len(counties)}个县：{len(registries)}个有已发布的报告'
-        + (f"，{esc('、'.join(missing))}没有，不计入合计" if missing else "")
+    summary = (
+        f"{year}年度，{len(counties)}个县：{len(registries)}个有已发布的报告"
+        + (f"，{'、'.join(missing)}没有，不计入合计" if missing else "")
         + "。数字取自各县已发布的报告，合计按精确值相加后再四舍五入显示。"
-        f"生成时间 {esc(shown_time(now()))}。</p>",
-        table("各县报告", ["县", "报告发布时间", "本批运行"], rows, cls="data list cards"),
-    ]
+        f"生成时间 {shown_time(now())}。"
+    )
+    tables = [Table("各县报告", ["县", "报告发布时间", "本批运行"], rows, cls="data list cards")]
     if registries:
-        body.append(_aid_table(registries))
-        body.append(_figure_table("教师交流、民办教育监管和执法队伍", OTHER_FIGURES, registries))
+        tables.append(_aid_table(registries))
+        other = _figure_table("教师交流、民办教育监管和执法队伍", OTHER_FIGURES, registries)
+        tables += [other] if other else []
+    title = f"{year}年度各县法治政府建设主要数字汇总"
+    page = render("rollup.html.j2", title=title, index=INDEX, summary=summary, tables=tables)
     path = out_root / f"rollup-{year}.html"
-    return write_page(path, f"{year}年度各县法治政府建设主要数字汇总", "\n".join(body))
+    write_atomic(path, page)
+    return path
 
 
 def _failed(status: str) -> bool:
@@ -126,7 +123,7 @@ def _total(key: str, registries: Mapping[str, Registry]) -> Figure:
     return Figure(key, first.label, value, first.unit, first.source)
 
 
-def _aid_table(registries: Mapping[str, Registry]) -> str:
+def _aid_table(registries: Mapping[str, Registry]) -> Table:
     total = _total("aid_total_amount", registries)
     rows: list[list[str | Cell]] = []
     for county, reg in registries.items():
@@ -143,14 +140,16 @@ def _aid_table(registries: Mapping[str, Registry]) -> str:
     rows.append(["合计", count.text, total.text, "100.0%" if total.value else "—"])
     parts = [reg["aid_total_amount"].value for reg in registries.values()]
     header = ["县", count.label, total.label, "占比"]
-    return table("学生资助", header, rows, rounding_note(parts, total.value), "data figures cards")
+    return Table("学生资助", header, rows, rounding_note(parts, total.value), "data figures cards")
 
 
-def _figure_table(caption: str, keys: Sequence[str], registries: Mapping[str, Registry]) -> str:
+def _figure_table(
+    caption: str, keys: Sequence[str], registries: Mapping[str, Registry]
+) -> Table | None:
     first = next(iter(registries.values()))
     keys = [k for k in keys if k in first]
     if not keys:
-        return ""
+        return None
     rows: list[list[str | Cell]] = [
         [county, *(reg[k].text if k in reg else "—" for k in keys)]
         for county, reg in registries.items()
@@ -162,7 +161,7 @@ def _figure_table(caption: str, keys: Sequence[str], registries: Mapping[str, Re
         if any(t.unit == MONEY for t in totals)
         else "各县人数、所数直接相加。"
     )
-    return table(caption, ["县", *(first[k].label for k in keys)], rows, note, "data figures cards")
+    return Table(caption, ["县", *(first[k].label for k in keys)], rows, note, "data figures cards")
 
 
 # ---------------------------------------------------------------- index of every report
@@ -179,22 +178,24 @@ def write_index(out_root: Path) -> Path:
                 row = _index_row(out_root, county_dir.name, year_dir)
                 if row:
                     by_year.setdefault(year_dir.name, []).append(row)
-    rollups = sorted(out_root.glob("rollup-*.html"), reverse=True)
-    body = []
-    if rollups:
-        links = "".join(
-            f'<li><a href="{esc(quote(p.name))}">{esc(p.stem.removeprefix("rollup-"))}'
-            "年度各县主要数字汇总</a></li>"
-            for p in rollups
-        )
-        body.append(f'<ul class="links">{links}</ul>')
+    rollups = [
+        (p.name, f"{p.stem.removeprefix('rollup-')}年度各县主要数字汇总")
+        for p in sorted(out_root.glob("rollup-*.html"), reverse=True)
+    ]
     header = ["县", "报告", "发布时间", "数据校验", "最近一次运行"]
-    for year in sorted(by_year, reverse=True):
-        body.append(table(f"{year}年度", header, by_year[year], cls="data list cards"))
-    if not by_year:
-        body.append('<p class="meta">还没有报告。</p>')
-    body.append(f'<p class="meta">更新时间 {esc(shown_time(now()))}。</p>')
-    return write_page(out_root / INDEX, "法治政府建设情况工作报告目录", "\n".join(body))
+    tables = [
+        Table(f"{year}年度", header, by_year[year], cls="data list cards")
+        for year in sorted(by_year, reverse=True)
+    ]
+    page = render(
+        "site_index.html.j2",
+        title="法治政府建设情况工作报告目录",
+        rollups=rollups,
+        tables=tables,
+        updated=shown_time(now()),
+    )
+    write_atomic(out_root / INDEX, page)
+    return out_root / INDEX
 
 
 def _visible_dir(path: Path) -> bool:

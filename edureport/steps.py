@@ -209,40 +209,31 @@ def report(
 
 def validation_banner(run: Path, warnings: list[str] | None = None) -> str:
     """The validation summary at the top of the report (a draft banner if a check failed)."""
-
+    banner = pages.macro("report_parts.html.j2", "banner")
     path = run / "validation.json"
-    notes = "".join(f"<li>{pages.text(w)}</li>" for w in warnings or [])
-    notes_html = f'<ul class="warnings">{notes}</ul>' if notes else ""
     if not path.exists():
-        return f'<div class="banner"><h2>尚未校验（草稿）</h2>请先运行校验步骤。{notes_html}</div>'
+        return str(banner("missing", warnings=warnings or ()))
     validation = json.loads(path.read_text(encoding="utf-8"))
     checks = validation.get("checks", [])
-    rows_html = f"<p>{pages.text(set_aside_text(validation))}</p>"
     failed = [c for c in checks if c.get("status") == "failed"]
-    unconf = [c for c in checks if c.get("status") == "not_configured"]
-    passed = sum(c.get("status") == "passed" for c in checks)
-    link = '<a href="validation.html">查看校验详情</a>'
-    if not failed:
-        extra = (
-            "；" + "、".join(pages.text(c.get("rule", "")) for c in unconf) + "未配置，未计入通过"
-            if unconf
-            else ""
+    return str(
+        banner(
+            "failed" if failed else "passed",
+            total=len(checks),
+            passed=sum(c.get("status") == "passed" for c in checks),
+            unconfigured=[c.get("rule", "") for c in checks if c.get("status") == "not_configured"],
+            failed=[
+                {
+                    "rule": c.get("rule", ""),
+                    "expected": c.get("expected", ""),
+                    "found": c.get("found", ""),
+                    "rows": _rows_text(c["rows"]) if c.get("rows") else "",
+                }
+                for c in failed
+            ],
+            set_aside=set_aside_text(validation),
+            warnings=warnings or (),
         )
-        return (
-            f'<div class="banner ok">数据校验：共{len(checks)}项，{passed}项通过{extra}。'
-            f"{link}{rows_html}{notes_html}</div>"
-        )
-    items = "".join(
-        f"<li>{pages.text(c.get('rule', ''))}：应为{pages.text(str(c.get('expected', '')))}，"
-        f"实为{pages.text(str(c.get('found', '')))}"
-        + (f"（{pages.text(_rows_text(c.get('rows', [])))}）" if c.get("rows") else "")
-        + "</li>"
-        for c in failed
-    )
-    return (
-        f'<div class="banner"><h2>未通过校验（草稿，不予发布）</h2>'
-        f"共{len(checks)}项校验，{len(failed)}项未通过：<ul>{items}</ul>{link}{rows_html}"
-        f"{notes_html}</div>"
     )
 
 
@@ -321,19 +312,17 @@ def _rows_text(rows: list[Any]) -> str:
 
 def data_note(run: Path) -> str:
     """数据说明: rows left out of the figures, and those the analyst accepted, with reasons."""
-
     path = run / "validation.json"
     if not path.exists():
         return ""
     validation = json.loads(path.read_text(encoding="utf-8"))
-    items = [f"<li>{pages.text(set_aside_text(validation))}</li>"]
-    for a in validation.get("accepted", []):
-        items.append(
-            f"<li>经核实不计入：{pages.text(str(a['file']))} 第{int(a['row'])}行，"
-            f"原因：{pages.text(str(a['reason']))}</li>"
-        )
-    items += [f"<li>{pages.text(line)}</li>" for line in manual_lines(run)]
-    return f'<section class="data-note"><h2>数据说明</h2><ul>{"".join(items)}</ul></section>'
+    items = [set_aside_text(validation)]
+    items += [
+        f"经核实不计入：{a['file']} 第{int(a['row'])}行，原因：{a['reason']}"
+        for a in validation.get("accepted", [])
+    ]
+    items += manual_lines(run)
+    return str(pages.macro("report_parts.html.j2", "data_note")(items))
 
 
 def manual_lines(run: Path) -> list[str]:
@@ -352,8 +341,6 @@ def manual_lines(run: Path) -> list[str]:
 
 def provenance_footer(run: Path, rep: Report) -> str:
     """Report date, input hashes, code version and run id, at the foot of the report."""
-    import html
-
     from . import __version__
     from .provenance import code_version
 
@@ -362,17 +349,9 @@ def provenance_footer(run: Path, rep: Report) -> str:
         if (run / "inputs.json").exists()
         else {}
     )
-    rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td><code>{digest[:16]}</code></td></tr>"
-        for name, digest in inputs.items()
-    )
+    footer = pages.macro("report_parts.html.j2", "footer")
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    return (
-        '<footer class="provenance"><p>本报告由 edureport 根据台账自动计算生成。'
-        f"运行编号 {html.escape(run.name)}；生成时间 {now}；"
-        f"程序版本 {html.escape(__version__)}（{html.escape(code_version())}）。</p>"
-        f"<table><tr><td>输入文件</td><td>SHA-256（前16位）</td></tr>{rows}</table></footer>"
-    )
+    return str(footer(run.name, now, __version__, code_version(), list(inputs.items())))
 
 
 # ---------------------------------------------------------------- step 2: validate

@@ -32,7 +32,7 @@ import pandas as pd
 from edureport import paths
 from edureport.figures import figure_codes
 from edureport.imports import SKIPPED_IMPORTS, import_lean  # noqa: F401  (re-exported)
-from edureport.pages import Cell, esc, page, table, text
+from edureport.pages import Cell, render
 from edureport.policy import Policy
 from edureport.specs import ledger_names, spec
 
@@ -1199,38 +1199,26 @@ def _jsonable(value: Any) -> Any:
 
 
 def render_html(report: ValidationReport, report_href: str = "report.html") -> str:
-    """A self-contained page (no script, no external resource); every value is escaped.
-
-    What failed comes first, then what was set aside, the parameters, and every check by suite.
-    """
-    summary = report.summary()
+    """The validation page (templates/pages/validation.html.j2): what failed comes first, then
+    what was set aside, the parameters, and every check by suite. Self-contained, escaped."""
     verdict = "通过" if report.passed else "未通过"
-    place = f"{report.county}{report.policy.get('year', '')}年度".strip()
-    title = f"{place if place != '年度' else ''}数据校验结果：{verdict}"
-    parts = [
-        f'<nav class="back"><a href="{esc(report_href)}">← 返回报告</a>'
-        '<a href="validation.json">校验结果（JSON）</a></nav>',
-        f'<div class="banner {"ok" if report.passed else "bad"}"><p>{text(_verdict(summary))}'
-        "</p></div>",
-    ]
-    if report.notes:
-        parts.append(
-            "<h2>注意</h2><ul>" + "".join(f"<li>{text(n)}</li>" for n in report.notes) + "</ul>"
-        )
-    if report.failed:
-        parts.append("<h2>未通过的校验</h2>" + _checks_table(report.failed))
-    if report.not_configured:
-        parts.append("<h2>未配置的校验</h2>" + _checks_table(report.not_configured))
-    parts += [_set_aside_html(report), _policy_html(report.policy)]
-    for suite, suite_title in SUITE_TITLES.items():
-        checks = [c for c in report.checks if c.suite == suite]
-        if checks:
-            parts.append(f"<h2>{esc(suite_title)}</h2>" + _checks_table(checks, False))
-    parts.append(
-        '<p class="muted">由 Great Expectations 校验；校验规则见 expectations/gx/expectations/'
-        "*.json。问题行按原始台账文件名和 Excel 行号列出，不含姓名、身份证号等个人信息。</p>"
+    year = report.policy.get("year", "")
+    place = f"{report.county}{year}年度" if year else report.county
+    return render(
+        "validation.html.j2",
+        title=f"{place}数据校验结果：{verdict}",
+        kind="tool",
+        report=report,
+        report_href=report_href,
+        verdict=_verdict(report.summary()),
+        status_zh=STATUS_ZH,
+        suite_titles=SUITE_TITLES,
+        parameters=_parameters(report.policy),
+        aside_header=["台账", "数据行", "剔除", "不计入（规则）", "交代方式", "未交代"],
+        aside_rows=[_aside_row(s) for s in report.set_aside],
+        figure_names=figure_names,
+        offending_groups=offending_groups,
     )
-    return page(title, "\n".join(p for p in parts if p), kind="tool")
 
 
 def _verdict(summary: Mapping[str, Any]) -> str:
@@ -1242,11 +1230,11 @@ def _verdict(summary: Mapping[str, Any]) -> str:
     )
 
 
-def _policy_html(policy: Mapping[str, Any]) -> str:
+def _parameters(policy: Mapping[str, Any]) -> list[tuple[str, Any]]:
     if not policy:
-        return ""
+        return []
     officers = policy.get("declared_officers")
-    rows = [
+    return [
         ("报告年度", policy.get("year")),
         ("报告日期", policy.get("report_date")),
         ("申报执法人员数", "未配置" if officers is None else f"{officers} 人"),
@@ -1255,42 +1243,19 @@ def _policy_html(policy: Mapping[str, Any]) -> str:
             f"{k}：{'、'.join(v)}" for k, v in (policy.get("standards_yuan") or {}).items())),
         ("参数文件", policy.get("config") or "无（采用全国默认值）"),
     ]  # fmt: skip
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{text(v)}</td></tr>" for k, v in rows)
-    return f'<h2>校验参数</h2><table class="grid kv">{body}</table>'
 
 
-def _set_aside_html(report: ValidationReport) -> str:
-    """Per ledger: rows set aside and how each is accounted for; rows accepted in config.yaml."""
-    if not report.set_aside:
-        return ""
-    header = ["台账", "数据行", "剔除", "不计入（规则）", "交代方式", "未交代"]
-    rows = []
-    for s in report.set_aside:
-        how = "由汇总表核对" if s["controlled"] else f"config.yaml 确认 {s['accepted']} 行"
-        rows.append(
-            [
-                s["title"],
-                Cell(f"{s['raw_rows']} 行", cls="num"),
-                Cell(f"{s['set_aside']} 行", cls="num"),
-                Cell(f"{s['excluded']} 行", cls="num"),
-                how if s["set_aside"] else "—",
-                Cell(f"{s['unaccounted']} 行", cls="num failed" if s["unaccounted"] else "num"),
-            ]
-        )
-    accepted = "".join(
-        f"<li>{text(a['file'])} 第{text(a['row'])}行：{text(a['reason'])}"
-        + ("" if a["found"] else "（<b>本次没有这一剔除行</b>）")
-        + "</li>"
-        for a in report.accepted
-    )
-    listed = f"<p>config.yaml 中确认不计入的行：</p><ul>{accepted}</ul>" if accepted else ""
-    return (
-        "<h2>剔除与不计入的行</h2><p>每一行原始数据或者进入清洗后的表，或者列入 set_aside.csv"
-        "（文件、行号、原因）。没有汇总表可核对的台账，剔除的行须在 config.yaml 的"
-        " accepted_set_aside 中逐行确认，否则报告不予发布。</p>"
-        + table("", header, rows, cls="grid cards")
-        + listed
-    )
+def _aside_row(s: Mapping[str, Any]) -> list[Any]:
+    """One ledger's set-aside accounting as a table row."""
+    how = "由汇总表核对" if s["controlled"] else f"config.yaml 确认 {s['accepted']} 行"
+    return [
+        s["title"],
+        Cell(f"{s['raw_rows']} 行", cls="num"),
+        Cell(f"{s['set_aside']} 行", cls="num"),
+        Cell(f"{s['excluded']} 行", cls="num"),
+        how if s["set_aside"] else "—",
+        Cell(f"{s['unaccounted']} 行", cls="num failed" if s["unaccounted"] else "num"),
+    ]
 
 
 # Figures guarded together, named as a group where a check guards the whole group.
@@ -1317,50 +1282,14 @@ def figure_names(codes: Iterable[str]) -> str:
     return "；".join(names)
 
 
-def _checks_table(checks: Iterable[Check], rows_column: bool = True) -> str:
-    """The checks as a table; with ``rows_column`` (failed and not-configured checks) also the
-    offending rows, and cards on paper as on a phone, so nothing is squeezed."""
-    header = ["状态", "规则", "期望", "实际", *(["问题行"] if rows_column else [])]
-    head = "".join(f"<th>{h}</th>" for h in header)
-    rows = []
-    for c in checks:
-        figures = figure_names(c.figures)
-        rule = text(c.rule) + (f'<div class="figs">涉及：{text(figures)}</div>' if figures else "")
-        cells = [
-            f'<span class="{esc(c.status)}">{esc(STATUS_ZH.get(c.status, c.status))}</span>',
-            rule,
-            text(c.expected),
-            text(c.found),
-            *([_offending_html(c)] if rows_column else []),
-        ]
-        rows.append(
-            '<tr><td class="status" data-label="状态">'
-            + cells[0]
-            + "</td>"
-            + "".join(
-                f'<td data-label="{h}">{v}</td>' for h, v in zip(header[1:], cells[1:], strict=True)
-            )
-            + "</tr>"
-        )
-    cls = "grid checks cards" + (" print-cards" if rows_column else "")
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead>{"".join(rows)}</table>'
-
-
-def _offending_html(check: Check) -> str:
-    if not check.offending:
-        return ""
+def offending_groups(check: Check) -> list[tuple[str, list[str]]]:
+    """A check's offending rows by file: ('文件：第 2、9 行', [the rows' items])."""
     by_file: dict[str | None, list[RowRef]] = {}
     for ref in check.offending:
         by_file.setdefault(ref.file, []).append(ref)
-    lines = []
+    groups = []
     for file, refs in by_file.items():
         rows = [str(r.row) for r in refs if r.row is not None]
-        items = [r.item for r in refs if r.item]
-        line = f"{file or '（无文件）'}"
-        if rows:
-            line += f"：第 {'、'.join(rows)} 行"
-        lines.append(text(line) + "".join(f"<br>{text(i)}" for i in items))
-    more = check.offending_count - len(check.offending)
-    if more > 0:
-        lines.append(text(f"……另有 {more} 行未列出"))
-    return "<br>".join(lines)
+        line = f"{file or '（无文件）'}" + (f"：第 {'、'.join(rows)} 行" if rows else "")
+        groups.append((line, [r.item for r in refs if r.item]))
+    return groups
