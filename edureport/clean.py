@@ -205,8 +205,9 @@ def _optional_category(kind: str, label: str, value: Any) -> str | None:
     return None if nz.is_blank(value) else nz.category(kind, value, label)
 
 
-def _optional_yes_no(label: str, value: Any) -> bool | None:
-    return None if nz.is_blank(value) else nz.category("yes_no", value, label) == "是"
+def _optional_yes_no(kind: str, label: str, value: Any) -> bool | None:
+    """是/否 of a category whose values are 是 and 否 (with their variants); empty is None."""
+    return None if nz.is_blank(value) else nz.category(kind, value, label) == "是"
 
 
 # The normalisers a field's spec names, each made for its field and the file's units.
@@ -219,7 +220,7 @@ NORMALISERS: dict[str, Callable[[Field, dict[str, str | None]], Normaliser]] = {
     "id_number": lambda f, u: nz.id_number,
     "optional_id": lambda f, u: _optional_id,
     "yes_no": lambda f, u: partial(_yes_no, f.title),
-    "optional_yes_no": lambda f, u: partial(_optional_yes_no, f.title),
+    "optional_yes_no": lambda f, u: partial(_optional_yes_no, str(f.category), f.title),
     "term": lambda f, u: _term,
     "money": lambda f, u: partial(nz.amount_to_fen, unit=u.get(f.name) or "元"),
     "integer": lambda f, u: nz.integer,

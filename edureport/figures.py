@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from .paths import RESOURCES_DIR
 if TYPE_CHECKING:
     from .policy import ManualFigure, Policy
 
+Tables = Mapping[str, pd.DataFrame]
 MONEY = "万元"
 PERCENT = "%"  # a rate, kept in tenths of a percent
 
@@ -142,16 +144,12 @@ def programmes() -> list[dict[str, str]]:
 
 
 def compute(tables: dict[str, pd.DataFrame], report_date: dt.date) -> Registry:
-    """Compute every figure of the report from the cleaned tables."""
+    """Compute every figure of the report from the cleaned tables (an optional ledger that is
+    absent gives none of its figures)."""
     reg = Registry()
-    _inspections(reg, tables["inspections"], tables["approvals"])
-    _aid(reg, tables["aid"])
-    _exchange(reg, tables["exchange"])
-    _officers(reg, tables["officers"], report_date)
-    if "training" in tables:  # optional ledgers: their figures only when they are there
-        _training(reg, tables["training"])
-    if "cases" in tables:
-        _cases(reg, tables["cases"])
+    for ledger, figures in FIGURE_FUNCTIONS.items():
+        if ledger in tables:
+            figures(reg, tables, report_date)
     return reg
 
 
@@ -175,7 +173,8 @@ def add_manual(reg: Registry, manual: tuple[ManualFigure, ...], config: str | No
     return reg
 
 
-def _aid(reg: Registry, aid: pd.DataFrame) -> None:
+def _aid(reg: Registry, tables: Tables, _: dt.date) -> None:
+    aid = tables["aid"]
     reg.put("aid_total_count", len(aid))
     reg.put("aid_total_amount", int(aid["amount_fen"].sum()))
     sums = aid.groupby(["stage", "programme"])["amount_fen"].agg(["size", "sum"])
@@ -189,7 +188,8 @@ def _aid(reg: Registry, aid: pd.DataFrame) -> None:
         reg.put(f"aid_{p['key']}_amount", int(total))
 
 
-def _exchange(reg: Registry, ex: pd.DataFrame) -> None:
+def _exchange(reg: Registry, tables: Tables, _: dt.date) -> None:
+    ex = tables["exchange"]
     rot = ex[ex["kind"] == "交流轮岗"]
     reg.put("exchange_total", rot["person"].nunique())
     for role, key in (("教师", "exchange_teachers"), ("校长", "exchange_principals")):
@@ -199,7 +199,8 @@ def _exchange(reg: Registry, ex: pd.DataFrame) -> None:
     reg.put("itinerant_schools", itinerant["to_school"].nunique())
 
 
-def _inspections(reg: Registry, ins: pd.DataFrame, appr: pd.DataFrame) -> None:
+def _inspections(reg: Registry, tables: Tables, _: dt.date) -> None:
+    ins = tables["inspections"]
     reg.put("inspected_passed", ins.loc[ins["result"] == "合格", "institution"].nunique())
     closed = ins[
         (ins["result"] == "取缔") & (ins["inst_type"] == "校外培训机构") & ins["licence"].isna()
@@ -207,11 +208,16 @@ def _inspections(reg: Registry, ins: pd.DataFrame, appr: pd.DataFrame) -> None:
     reg.put("unlicensed_closed", closed["institution"].nunique())
     reg.put("inspected_rectify", ins.loc[ins["result"] == "限期整改", "institution"].nunique())
     reg.put("inspected_total", ins["institution"].nunique())
+
+
+def _approvals(reg: Registry, tables: Tables, _: dt.date) -> None:
+    appr = tables["approvals"]
     kg = appr.loc[appr["inst_type"] == "民办幼儿园", "institution"].nunique()
     reg.put("kindergartens_approved", kg)
 
 
-def _officers(reg: Registry, off: pd.DataFrame, report_date: dt.date) -> None:
+def _officers(reg: Registry, tables: Tables, report_date: dt.date) -> None:
+    off = tables["officers"]
     when = pd.Timestamp(report_date)
     valid = (
         off["cert_no"].notna()
@@ -227,8 +233,9 @@ def _officers(reg: Registry, off: pd.DataFrame, report_date: dt.date) -> None:
 AUDIENCES = {"执法人员": "officers", "机关干部": "cadres", "教师": "teachers", "学生": "students"}
 
 
-def _training(reg: Registry, tr: pd.DataFrame) -> None:
+def _training(reg: Registry, tables: Tables, _: dt.date) -> None:
     """Sessions, person-times and hours, in total and per audience (every session one row)."""
+    tr = tables["training"]
     reg.put("training_sessions", len(tr))
     reg.put("training_participants", int(tr["participants"].sum()))
     reg.put("training_hours", int(tr["hours"].sum()))
@@ -243,12 +250,13 @@ def _training(reg: Registry, tr: pd.DataFrame) -> None:
 CORRECTED = ("撤销", "确认违法", "变更", "责令履行")
 
 
-def _cases(reg: Registry, cases: pd.DataFrame) -> None:
+def _cases(reg: Registry, tables: Tables, _: dt.date) -> None:
     """Cases by type, corrected or lost ones, and the principal's court appearances.
 
     The appearance rate is over the lawsuits; with none there is no rate (the figure is absent,
     and a narrative naming it is told why).
     """
+    cases = tables["cases"]
     review = cases[cases["case_type"] == "行政复议"]
     suits = cases[cases["case_type"] == "行政诉讼"]
     reg.put("cases_total", len(cases))
@@ -265,3 +273,15 @@ def _cases(reg: Registry, cases: pd.DataFrame) -> None:
 def _tenths_of_percent(part: int, whole: int) -> int:
     """``part / whole`` in tenths of a percent, rounded half-up (exact integers)."""
     return (part * 2000 + whole) // (2 * whole)
+
+
+# Each ledger's figure function, in report order (the figure table declares what each adds).
+FIGURE_FUNCTIONS: dict[str, Callable[[Registry, Tables, dt.date], None]] = {
+    "inspections": _inspections,
+    "approvals": _approvals,
+    "aid": _aid,
+    "exchange": _exchange,
+    "officers": _officers,
+    "training": _training,
+    "cases": _cases,
+}

@@ -568,8 +568,19 @@ def id_check_digit(first17: str) -> str:
 
 
 @cache
+def category_values(kind: str) -> dict[str, list[str]]:
+    """A category's canonical values and their variants: from synonyms.yaml (categories several
+    ledgers share), else from the ledger spec that declares them (``values`` of a field)."""
+    shared = synonyms()["values"]
+    if kind in shared:
+        return shared[kind]
+    from .specs import inline_categories
+
+    return inline_categories()[kind]
+
+
 def _category_index(kind: str) -> dict[str, str]:
-    table = synonyms()["values"][kind]
+    table = category_values(kind)
     index: dict[str, str] = {}
     for canonical, variants in table.items():
         for name in [canonical, *(variants or [])]:
@@ -579,7 +590,7 @@ def _category_index(kind: str) -> dict[str, str]:
 
 @cache
 def _category_choices(kind: str) -> str:
-    names = [str(n) for n in synonyms()["values"][kind]]
+    names = [str(n) for n in category_values(kind)]
     return ("／" if any("、" in n for n in names) else "、").join(names)
 
 

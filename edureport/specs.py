@@ -31,7 +31,7 @@ DTYPES = {
     "boolean": "boolean",
     "money": "Int64",
 }
-CHECKS = ("present", "valid", "in_year", "positive", "unique")
+CHECKS = ("present", "present_if", "valid", "in_year", "positive", "unique")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class Field:
     type: str
     normaliser: str  # a name in edureport.clean.NORMALISERS
     required: bool = True  # the column must be in the file
-    category: str | None = None  # its value set (synonyms.yaml ``values``)
+    category: str | None = None  # its value set: synonyms.yaml ``values``, or ``values`` here
+    values: dict[str, tuple[str, ...]] | None = None  # canonical value -> its variants
     personal: bool = False  # a name or ID number: used for matching, never kept
     cleaned: str = "keep"
     pseudonym: str | None = None  # the pseudonym kind when ``cleaned`` is pseudonym
@@ -94,7 +95,8 @@ class LedgerSpec:
     exclude_left: str | None = None  # the status column whose 退休, 调离 … exclude a row
     figures: tuple[str, ...] = ()  # the report figures (F-codes) its checks guard
     ignored: tuple[str, ...] = ()  # headers read past without a warning
-    checks: dict[str, dict[str, str]] | None = None  # generic checks: kind -> column -> label
+    # generic checks: kind -> column -> label (present_if: [label, column, value])
+    checks: dict[str, dict[str, Any]] | None = None
 
     @property
     def columns(self) -> dict[str, tuple[str, ...]]:
@@ -123,12 +125,33 @@ class LedgerSpec:
     def dates(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.type == "date")
 
+    @property
+    def shown(self) -> set[str]:
+        """Cleaned columns whose values a message or page may show: categories, numbers, dates,
+        flags (never a person, a pseudonym or free text)."""
+        return {
+            f.cleaned_name
+            for f in self.fields
+            if f.kept and f.cleaned != "pseudonym" and (f.category or f.type != "string")
+        }
+
 
 @cache
 def all_specs() -> dict[str, LedgerSpec]:
     """Every ledger kind, in report order."""
     specs = [_load(p) for p in sorted(SPECS_DIR.glob("*.yaml"))]
     return {s.name: s for s in sorted(specs, key=lambda s: s.order)}
+
+
+@cache
+def inline_categories() -> dict[str, dict[str, list[str]]]:
+    """The categories whose values a ledger spec declares itself (not in synonyms.yaml)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for s in all_specs().values():
+        for f in s.fields:
+            if f.values is not None:
+                out[str(f.category)] = {k: list(v) for k, v in f.values.items()}
+    return out
 
 
 def spec(name: str) -> LedgerSpec:
@@ -179,6 +202,7 @@ def _load(path: Any) -> LedgerSpec:
 
 def _field(raw: dict[str, Any], where: str) -> Field:
     raw = dict(raw)
+    values = raw.pop("values", None)
     field = Field(
         name=raw.pop("name"),
         title=raw.pop("title"),
@@ -187,6 +211,7 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         normaliser=raw.pop("normaliser"),
         required=bool(raw.pop("required", True)),
         category=raw.pop("category", None),
+        values=None if values is None else {k: tuple(v or ()) for k, v in values.items()},
         personal=bool(raw.pop("personal", False)),
         cleaned=raw.pop("cleaned", "keep"),
         pseudonym=raw.pop("pseudonym", None),
@@ -197,6 +222,8 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         raise ValueError(f"{where}: field {field.name}: unknown keys {sorted(raw)}")
     if field.type not in TYPES or field.cleaned not in CLEANED:
         raise ValueError(f"{where}: field {field.name}: type or cleaned not known")
+    if field.values is not None and not field.category:
+        raise ValueError(f"{where}: field {field.name}: values need a category name")
     if (field.cleaned == "pseudonym") != bool(field.pseudonym):
         raise ValueError(f"{where}: field {field.name}: a pseudonym field names its kind")
     return field
@@ -230,9 +257,8 @@ NORMALISER_DOCS = {
 
 def markdown() -> str:
     """The ledgers section of docs/ledgers.md, from the specs (between the markers)."""
-    from .normalize import synonyms
+    from .normalize import category_values
 
-    values = synonyms()["values"]
     out = [DOCS_BEGIN, ""]
     for n, s in enumerate(all_specs().values(), 1):
         optional = ", optional" if s.optional_ledger else ""
@@ -246,7 +272,7 @@ def markdown() -> str:
         for f in s.fields:
             cell = NORMALISER_DOCS[f.normaliser]
             if f.category:
-                cell += ": " + " / ".join(values[f.category])
+                cell += ": " + " / ".join(category_values(f.category))
             if f.positive:
                 cell += "; more than 0"
             if s.in_year == f.name:

@@ -86,11 +86,11 @@ MAX_OFFENDING = 50
 PROVENANCE = ("file", "row", "item")
 # Columns whose values may be shown in a report (never person, cert_no or free text).
 SAFE_VALUE_COLUMNS = frozenset(
-    "stage programme stage_programme programme_registered_poor registered_poor term amount_fen "
-    "paid_on person_times role kind result inst_type employment training_hours cert_issued "
-    "cert_valid_until inspected_on approved_on start_on diff_person_times diff_amount_fen diff "
-    "diff_rows diff_table trained_on audience participants hours case_type received_on outcome "
-    "principal_appeared".split()
+    {column for name in LEDGERS for column in spec(name).shown}
+    | {"stage_programme", "programme_registered_poor", "term"}  # helper keys; 学期 is closed-form
+    | set(
+        "diff_person_times diff_amount_fen diff diff_rows diff_table".split()  # derived frames
+    )
 )
 SAFE_RESULT_KEYS = (
     "element_count", "unexpected_count", "unexpected_percent", "missing_count",
@@ -525,8 +525,8 @@ def build_frames(
 # small integer codes instead of millions of strings (B2 in docs/performance.md). Values, nulls
 # and what the checks report are unchanged.
 CATEGORICAL_COLUMNS = frozenset(
-    "file school stage programme term stage_programme programme_registered_poor gender unit "
-    "employment role kind from_school to_school inst_type result audience case_type outcome".split()
+    {f.name for name in LEDGERS for f in spec(name).fields if f.category}
+    | set("file school term stage_programme programme_registered_poor unit to_school".split())
 )
 
 

@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # allow running as a plain script
     sys.path.insert(0, str(REPO_ROOT))
 
-from edureport.normalize import synonyms  # noqa: E402
+from edureport.normalize import category_values  # noqa: E402
 from edureport.policy import national_defaults  # noqa: E402
 from edureport.specs import spec as ledger_spec  # noqa: E402
 from edureport.validate import (  # noqa: E402
@@ -123,16 +123,24 @@ def positive(ledger: str, column: str, what: str, figures: list[str]) -> dict[st
     )  # fmt: skip
 
 
+def present_if(
+    ledger: str, column: str, what: str, when: str, value: str, figures: list[str]
+) -> dict[str, Any]:
+    return spec(
+        "ExpectColumnValuesToNotBeNull", f"{ledger}.{column}_present_if_{when}",
+        f"每个{value}的行都填写了{what}", figures, column=column, row_condition=_eq(when, value),
+    )  # fmt: skip
+
+
 def ledger_suite(name: str, extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A ledger's suite: the generic checks its spec declares, then ``extra`` (rules no generic
     check expresses), then the in-year dates."""
     s = ledger_spec(name)
     f = list(s.figures)
     declared = s.checks or {}
-    values = synonyms()["values"]
 
     def category(column: str) -> list[str]:
-        return list(values[str(s.field(column).category)])
+        return list(category_values(str(s.field(column).category)))
 
     return [
         columns(name, f),
@@ -140,6 +148,10 @@ def ledger_suite(name: str, extra: list[dict[str, Any]]) -> list[dict[str, Any]]
         *(in_set(name, c, category(c), what, f) for c, what in declared.get("valid", {}).items()),
         *(unique(name, c, what, f) for c, what in declared.get("unique", {}).items()),
         *(positive(name, c, what, f) for c, what in declared.get("positive", {}).items()),
+        *(
+            present_if(name, c, what, column, value, f)
+            for c, (what, column, value) in declared.get("present_if", {}).items()
+        ),
         *extra,
         *(in_year(name, c, what, f) for c, what in declared.get("in_year", {}).items()),
     ]
@@ -229,14 +241,6 @@ def inspections_extra() -> list[dict[str, Any]]:
         spec("ExpectColumnValuesToNotBeNull", "inspections.passed_are_licensed",
              "结论为“合格”的只能是持有办学许可证的机构", ["F1"],
              column="licence", row_condition=_eq("result", "合格")),
-    ]  # fmt: skip
-
-
-def cases_extra() -> list[dict[str, Any]]:
-    return [
-        spec("ExpectColumnValuesToNotBeNull", "cases.principal_appearance_recorded",
-             "每件行政诉讼案件都填写了负责人是否出庭应诉", [],
-             column="principal_appeared", row_condition=_eq("case_type", "行政诉讼")),
     ]  # fmt: skip
 
 
@@ -372,7 +376,6 @@ def all_specs() -> dict[str, list[dict[str, Any]]]:
         "officers": officers_extra(),
         "exchange": exchange_extra(),
         "inspections": inspections_extra(),
-        "cases": cases_extra(),
     }
     return {
         **{name: ledger_suite(name, extra.get(name, [])) for name in LEDGERS},

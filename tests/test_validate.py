@@ -559,8 +559,8 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
     ("cases.outcome_valid", _set("cases", 0, "outcome", "不予受理"), {"cases.outcome_valid"}),
     ("cases.case_no_unique", _set("cases", 2, "case_no", "（2022）行初5号"),
      {"cases.case_no_unique"}),
-    ("cases.principal_appearance_recorded", _set("cases", 1, "principal_appeared", None),
-     {"cases.principal_appearance_recorded"}),
+    ("cases.principal_appeared_present_if_case_type", _set("cases", 1, "principal_appeared", None),
+     {"cases.principal_appeared_present_if_case_type"}),
     ("cases.received_on_in_year", _date("cases", 0, "received_on", "2021-12-30"),
      {"cases.received_on_in_year"}),
     # conservation
