@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import html
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -183,13 +185,7 @@ def visible_text(page: str) -> str:
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One run of `edureport run` on the bundled sample, shared by the end-to-end tests."""
     out = tmp_path_factory.mktemp("out")
-    proc = subprocess.run(
-        [BIN / "edureport", "run", "--out", str(out)], capture_output=True, text=True, timeout=900
-    )
-    assert proc.returncode == 0, proc.stderr
-    last = proc.stdout.strip().splitlines()[-1]
-    assert last.startswith("报告已发布") and last.endswith("report.html")
-    return out / paths.SAMPLE_COUNTY / "2022"
+    return publish(paths.RAW_DIR, out)
 
 
 # ---------------------------------------------------------------- hostile inputs, privacy (issue 8)
@@ -211,20 +207,35 @@ def sample_copy(root: Path) -> Path:
     return target
 
 
+def edureport(
+    *args: str | Path, key: str = TEST_KEY, background: bool = False, timeout: float = 900
+) -> Any:
+    """The one way tests start the console script: ``edureport *args`` with the test pseudonym
+    key; finished (CompletedProcess) or, with ``background``, running (Popen)."""
+    env = {**os.environ, "EDUREPORT_PSEUDONYM_KEY": key}
+    argv = [str(BIN / "edureport"), *map(str, args)]
+    if background:
+        return subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def run_cli(
     data_root: Path, out_root: Path, key: str = TEST_KEY, *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    """``edureport run`` on the sample county-year in a subprocess, with a known pseudonym key."""
-    import os
+    """``edureport run`` of the sample county-year (or ``--county``/``--year`` in ``extra``)."""
+    return edureport("run", "--data", data_root, "--out", out_root, *extra, key=key)
 
-    env = {**os.environ, "EDUREPORT_PSEUDONYM_KEY": key}
-    return subprocess.run(
-        [BIN / "edureport", "run", "--data", str(data_root), "--out", str(out_root), *extra],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
-    )
+
+def publish(data_root: Path, out_root: Path, *extra: str) -> Path:
+    """``edureport run`` that must publish; the published county-year folder (the sample's
+    unless ``extra`` names another with ``--county``/``--year``)."""
+    proc = run_cli(data_root, out_root, TEST_KEY, *extra)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("报告已发布") and last.endswith("report.html"), last
+    return Path(last.split(": ", 1)[1]).parent
 
 
 def rewrite_part(src: Path, dst: Path, part: str, change: object) -> Path:

@@ -36,6 +36,7 @@ from .conftest import (
     ID_A,
     ID_B,
     SAMPLE_DIR,
+    publish,
     rewrite_part,
     run_cli,
     sample_copy,
@@ -880,8 +881,7 @@ def published_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     """An output root where a good copy of the sample was published once."""
     root = tmp_path_factory.mktemp("cli")
     sample_copy(root / "good")
-    proc = run_cli(root / "good", root / "out")
-    assert proc.returncode == 0, proc.stderr
+    publish(root / "good", root / "out")
     state = _published_state(root / "out")
     assert "report.html" in state
     return root / "out", state

@@ -24,8 +24,8 @@ from edureport.errors import (
 from edureport.formatting import money_text
 from edureport.synthetic import Targets
 
-from .conftest import page_text
-from .test_runs import KEY_ENV, edureport, make_county
+from .conftest import edureport, page_text
+from .test_runs import KEY_ENV, make_county
 
 YEAR = 2023
 GOOD = {"甲县": 21, "乙县": 22}  # county -> seed

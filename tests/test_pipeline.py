@@ -11,7 +11,7 @@ import pytest
 
 from edureport import paths
 
-from .conftest import BIN, page_text
+from .conftest import BIN, edureport, page_text
 
 pytestmark = pytest.mark.slow
 
@@ -110,21 +110,7 @@ def test_notebooks_run_under_papermill_cli(tmp_path: Path, extra: list[str]) -> 
 
 def test_bad_input_is_one_clear_message(tmp_path: Path) -> None:
     (tmp_path / "某县" / "2022").mkdir(parents=True)
-    proc = subprocess.run(
-        [
-            BIN / "edureport",
-            "run",
-            "--county",
-            "某县",
-            "--data",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = edureport("run", "--county", "某县", "--data", tmp_path, "--out", tmp_path / "out")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "缺少学生资助发放台账" in proc.stderr
     assert not (tmp_path / "out" / "某县" / "2022" / "report.html").exists()

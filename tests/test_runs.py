@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from subprocess import PIPE
 
 import nbformat
 import pytest
@@ -26,7 +25,7 @@ from edureport.provenance import code_fingerprint
 from edureport.steps import sha256
 from edureport.synthetic import Targets, random_targets, write_county_year
 
-from .conftest import BIN, TEST_KEY
+from .conftest import TEST_KEY, edureport
 
 COUNTY, YEAR = "样本县", 2023
 KEY_ENV = {"EDUREPORT_PSEUDONYM_KEY": TEST_KEY}
@@ -47,18 +46,9 @@ def make_county(root: Path, county: str, year: int, seed: int) -> Targets:
     return targets
 
 
-def edureport(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run the console script to the end (with the test pseudonym key)."""
-    argv = [str(BIN / "edureport"), *map(str, args)]
-    env = {**os.environ, **KEY_ENV}
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
-
-
 def start(*args: str | Path) -> subprocess.Popen[str]:
     """Start the console script (with the test pseudonym key) and return at once."""
-    argv = [str(BIN / "edureport"), *map(str, args)]
-    env = {**os.environ, **KEY_ENV}
-    return subprocess.Popen(argv, env=env, stdout=PIPE, stderr=PIPE, text=True)
+    return edureport(*args, background=True)
 
 
 def run_args(root: Path, *extra: str, county: str = COUNTY, year: int = YEAR) -> list[str | Path]:
