@@ -59,7 +59,13 @@ from .errors import (
 from .imports import import_lean
 from .keys import key_id
 from .paths import NOTEBOOKS_DIR, ledger_folder, published_dir
-from .provenance import code_fingerprint, code_version, package_versions
+from .provenance import (
+    code_fingerprint,
+    code_version,
+    lock_sha256,
+    package_versions,
+    python_version,
+)
 from .steps import check_parameters, sha256
 
 NOTEBOOKS = (
@@ -290,6 +296,8 @@ def _run_locked(
         "key_id": key_id(),
         "code_version": code_version(),
         "packages": package_versions(),
+        "lock_sha256": lock_sha256(),
+        "python": python_version(),
         "steps": {},
     }
     _write_json(run_dir / "parameters.json", params)

@@ -1,43 +1,20 @@
-"""environment.yml and pyproject.toml declare the same dependencies; paths never use the CWD."""
+"""environment.yml installs the lock; paths never use the CWD; notebooks are committed clean."""
 
 from __future__ import annotations
-
-import re
-import tomllib
 
 import yaml
 
 from edureport import paths
 
-CONDA_ONLY = {"python"}
 
-
-def _name_spec(req: str) -> tuple[str, str]:
-    m = re.match(r"^\s*([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*(.*)$", req)
-    assert m, req
-    return m.group(1).lower().replace("_", "-"), m.group(3).replace(" ", "")
-
-
-def _pyproject() -> dict[str, str]:
-    data = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    project = data["project"]
-    reqs = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        reqs.extend(extra)
-    out = dict(_name_spec(r) for r in reqs)
-    if "dask" in out:  # dask[distributed] is two conda packages
-        out["distributed"] = out["dask"]
-    return out
-
-
-def _environment() -> dict[str, str]:
+def test_environment_installs_the_lock() -> None:
+    """conda gives Python 3.11 and pip; the packages are the lock's (tests/test_lock.py)."""
     env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
-    deps = [d for d in env["dependencies"] if isinstance(d, str)]
-    return {n: s for n, s in map(_name_spec, deps) if n not in CONDA_ONLY}
-
-
-def test_environment_matches_pyproject() -> None:
-    assert _environment() == _pyproject()
+    deps = env["dependencies"]
+    conda = [d for d in deps if isinstance(d, str)]
+    pip = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert sorted(conda) == ["pip", "python=3.11"]
+    assert pip == ["-r requirements.lock"]
 
 
 def test_paths_come_from_the_package() -> None:
