@@ -17,6 +17,7 @@ from .errors import (
     EXIT_USAGE,
     EdureportError,
     Interrupted,
+    StorageError,
     UsageError,
 )
 from .paths import OUTPUTS_DIR, RAW_DIR, SAMPLE_COUNTY, SAMPLE_YEAR
@@ -28,13 +29,15 @@ EXIT_CODES = """exit codes (run):
   2   bad input: a ledger or file cannot be used (the message names file, sheet, row, column)
   3   validation failed: draft kept in the run folder, nothing published
   64  wrong command-line parameters
-  75  another run of the same county-year is in progress (waited --lock-timeout seconds);
-      try again later
+  74  disk full (磁盘空间不足) or permission denied (无写入权限); the message names the path,
+      the run is recorded disk_full / permission_denied, nothing is published
+  75  another run of the same county-year is in progress (waited --lock-timeout seconds), or
+      a ledger changed while the run read it (named; nothing published); try again later
   130, 143  stopped by Ctrl-C (SIGINT) or by SIGTERM; the run is recorded as interrupted
 
 exit code (batch): 0 when every county published (or was unchanged); otherwise the most severe
-county code, in the order 1 > 64 > 2 > 3 > 143 > 130 > 75. 64 also when no county folder is
-found or the Dask scheduler cannot be reached.
+county code, in the order 1 > 64 > 74 > 2 > 3 > 143 > 130 > 75. 64 also when no county folder
+is found or the Dask scheduler cannot be reached.
 """
 
 
@@ -153,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless --debug
         if args.debug:
             raise
+        named = StorageError.from_os(exc)  # a full disk or a refused write outside a run
+        if named is not None:
+            print(f"错误 error: {named}", file=sys.stderr)
+            return named.exit_code
         print(
             f"内部错误 internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
             file=sys.stderr,

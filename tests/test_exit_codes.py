@@ -19,6 +19,7 @@ from edureport.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_IO,
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_TERMINATED,
@@ -27,6 +28,7 @@ from edureport.errors import (
     InputError,
     Interrupted,
     LockedError,
+    StorageError,
     UsageError,
 )
 
@@ -54,6 +56,7 @@ OUTCOMES: dict[int, Any] = {
     EXIT_BAD_INPUT: InputError("坏文件", file="x.csv", row=3, column="金额"),
     EXIT_VALIDATION_FAILED: _result(EXIT_VALIDATION_FAILED),
     EXIT_USAGE: UsageError("参数错误"),
+    EXIT_IO: OSError(28, "No space left on device", "/srv/out/x.json"),
     EXIT_LOCKED: LockedError("另一运行持有锁"),
     EXIT_INTERRUPTED: KeyboardInterrupt(),
     EXIT_TERMINATED: Interrupted(signal.SIGTERM),
@@ -86,6 +89,9 @@ def test_run_ends_with_each_code_of_the_table(
     assert "Traceback" not in err
     if code == EXIT_BAD_INPUT:
         assert "x.csv" in err and "3" in err and "金额" in err
+    if code == EXIT_IO:
+        assert "磁盘空间不足 disk full: /srv/out/x.json" in err
+        assert StorageError.from_os(outcome) is not None
 
 
 @pytest.mark.parametrize("code", sorted(OUTCOMES))
