@@ -41,6 +41,16 @@ is found or the Dask scheduler cannot be reached.
 """
 
 
+REPRODUCE_CODES = """exit codes (reproduce):
+  0   identical: every figure, the validation outcome and the report text are the recorded ones
+  4   the reproduction differs: each difference listed
+  2   an input the run read has changed or is gone (each named); nothing was run
+  64  wrong parameters, an unknown run id, a run without a report, another pseudonym key
+  1, 74, 75, 130, 143  as for run (74: disk full / permission denied; 75: locked, or an input
+      changed while it was read)
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but wrong parameters exit 64 (EX_USAGE) as the README's table says, not 2
     (which here means bad input); sub-commands' parsers are of this class too."""
@@ -80,6 +90,26 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
     b.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root")
     _run_options(b)
+
+    rp = sub.add_parser(
+        "reproduce",
+        help="run a recorded run again from its record and compare (never publishes)",
+        epilog=REPRODUCE_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rp.add_argument("run_id", metavar="RUN_ID", help="a run id, as `edureport runs` lists them")
+    rp.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root holding the run")
+    rp.add_argument(
+        "--data",
+        type=Path,
+        help="root holding <county>/<year>/ with the ledgers (default: the run's recorded folder)",
+    )
+    rp.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=60,
+        help="seconds to wait for another run of the same county-year (-1: wait forever)",
+    )
 
     ls = sub.add_parser("runs", help="list run records (time, status, duration)")
     ls.add_argument("--county")
@@ -201,6 +231,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         return result.exit_code
     if args.command == "batch":
         return _batch(args)
+    if args.command == "reproduce":
+        from .reproduce import reproduce, summary_lines
+
+        found = reproduce(args.run_id, args.out, args.data, args.lock_timeout)
+        for line in summary_lines(found):
+            print(line)
+        return found.exit_code
     if args.command == "runs":
         from .pipeline import list_runs
 

@@ -214,6 +214,7 @@ STATUS = {
     EXIT_INTERNAL: "internal_error",
     EXIT_BAD_INPUT: "bad_input",
     EXIT_VALIDATION_FAILED: "validation_failed",
+    EXIT_DIFFERS: "differs",  # a reproduction's status (``reproduced`` when identical)
     EXIT_USAGE: "usage_error",
     EXIT_IO: "io_error",
     EXIT_LOCKED: "locked",

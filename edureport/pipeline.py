@@ -96,6 +96,10 @@ KERNEL_LOG = "kernels.log"  # in the run folder: what the notebook kernels print
 # this year's and last year's (``sources/previous/``), so that ``reproduce`` can use them.
 SOURCES = "sources"
 SOURCE_FILES = ("narrative.md", "config.yaml")
+RUNS = "runs"  # in the published folder: one folder per run
+# In the published folder: one run folder per ``edureport reproduce`` (checks, never published;
+# apart from runs/, so that the latest *run* of a county-year is what the index shows).
+REPRODUCTIONS = "reproductions"
 STATE = "published.json"  # in each version: fingerprint, run id, time, manifest of the files
 VERSIONS = "versions"  # in the published folder: versions/<seq>-<run-id>/, one publication each
 CURRENT = "current"  # the symlink to the version published now; switching it is the commit
@@ -287,7 +291,8 @@ def recover(target: Path, progress: Callable[[str], None] = print) -> None:
         _remove(leftover)
     published_run = _published_run(target)
     as_published = read_json(published_version(target) / "run.json")
-    for path in sorted((target / "runs").glob("*/run.json")):
+    runs = [*(target / RUNS).glob("*/run.json"), *(target / REPRODUCTIONS).glob("*/run.json")]
+    for path in sorted(runs):
         record, run_id = read_json(path), path.parent.name
         if record.get("status") == "published":
             continue
@@ -320,7 +325,7 @@ def _run_locked(
     progress: Callable[[str], None],
 ) -> RunResult:
     Interrupted.received = None  # a signal from before this run has been dealt with
-    run_dir = target / "runs" / new_run_id()
+    run_dir = target / (REPRODUCTIONS if options.reproduces else RUNS) / new_run_id()
     params = {"county": county, "year": year, "data_dir": str(data), "run_dir": str(run_dir)}
     record: dict[str, Any] = {
         "run_id": run_dir.name,

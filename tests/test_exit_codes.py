@@ -17,6 +17,7 @@ from edureport import cli, errors, paths
 from edureport import pipeline as pl
 from edureport.errors import (
     EXIT_BAD_INPUT,
+    EXIT_DIFFERS,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_IO,
@@ -35,13 +36,14 @@ from edureport.errors import (
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def table_codes() -> dict[int, tuple[str, str]]:
-    """The README's exit-code table: code -> (run, batch) descriptions."""
-    rows = re.findall(r"^\| (\d+(?:, \d+)*) \| (.+?) \| (.+?) \|$", README.read_text("utf-8"), re.M)
-    table: dict[int, tuple[str, str]] = {}
-    for codes, run, batch in rows:
+def table_codes() -> dict[int, tuple[str, str, str]]:
+    """The README's exit-code table: code -> (run, batch, reproduce) descriptions."""
+    cell = r" \| ([^|]+?)"
+    rows = re.findall(rf"^\| (\d+(?:, \d+)*){cell * 3} \|$", README.read_text("utf-8"), re.M)
+    table: dict[int, tuple[str, str, str]] = {}
+    for codes, run, batch, again in rows:
         for code in codes.split(", "):
-            table[int(code)] = (run, batch)
+            table[int(code)] = (run, batch, again)
     return table
 
 
@@ -64,7 +66,23 @@ OUTCOMES: dict[int, Any] = {
 
 
 def test_the_table_lists_every_code_the_package_knows() -> None:
-    assert set(table_codes()) == set(OUTCOMES) == set(errors.STATUS) | {EXIT_OK}
+    table = table_codes()
+    assert set(table) == set(OUTCOMES) | {EXIT_DIFFERS} == set(errors.STATUS) | {EXIT_OK}
+    assert table[EXIT_DIFFERS][:2] == ("—", "—")  # only reproduce ends with it
+
+
+@pytest.mark.parametrize("code", [EXIT_OK, EXIT_DIFFERS])
+def test_reproduce_ends_with_its_codes(
+    code: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from edureport import reproduce
+
+    found = reproduce.Reproduction(tmp_path / "a", tmp_path / "b", ["数字 figure x: 1 → 2"][:code])
+    monkeypatch.setattr(reproduce, "reproduce", lambda *_args, **_kwargs: found)
+    assert cli.main(["reproduce", "20230105T023000-1a2b3c", "--out", str(tmp_path)]) == code
+    out = capsys.readouterr().out
+    assert ("复现结果一致 identical" in out) == (code == EXIT_OK)
+    assert ("数字 figure x: 1 → 2" in out) == (code == EXIT_DIFFERS)
 
 
 @pytest.mark.parametrize("code", sorted(OUTCOMES))

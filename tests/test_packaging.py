@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 import yaml
 
 from edureport import paths
@@ -32,3 +36,33 @@ def test_notebooks_committed_without_outputs() -> None:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, nb_path
+
+
+def test_one_version_shown_everywhere(capsys: pytest.CaptureFixture) -> None:
+    """pyproject's version is the package's, --version's and -V's, and CHANGELOG.md's newest
+    entry, which says whether published figures can change (as every entry does)."""
+    import tomllib
+
+    from edureport import __version__, cli
+
+    project = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    assert __version__ == project["version"]
+    for flag in ("--version", "-V"):
+        with pytest.raises(SystemExit) as done:
+            cli.main([flag])
+        assert done.value.code == 0 and capsys.readouterr().out == f"edureport {__version__}\n"
+    changelog = (paths.REPO_ROOT / "CHANGELOG.md").read_text("utf-8")
+    entries = re.split(r"(?m)^## ", changelog)[1:]
+    assert entries[0].startswith(f"{__version__} ")
+    assert all("Published figures" in entry for entry in entries)
+
+
+@pytest.mark.slow
+def test_the_report_footer_shows_version_and_commit(published: Path) -> None:
+    from edureport import __version__
+    from edureport.provenance import code_version
+
+    from .conftest import page_text
+
+    text = page_text(published / "report.html")
+    assert f"程序版本{__version__}（{code_version()}）" in text
