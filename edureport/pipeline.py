@@ -1,9 +1,12 @@
 """``edureport run``: execute the three notebooks with papermill, render, publish if valid.
 
 Every run has its own folder ``<out>/<county>/<year>/runs/<run-id>/`` (never rewritten once
-finished) with its executed notebooks, parameters, input hashes, versions, step durations,
-validation results, log and status (``run.json``, rewritten atomically as the run goes, so it is
-never half written).
+finished) with its executed notebooks, parameters, input hashes, versions (code, packages, the
+lock file's SHA-256), step durations, validation results, log, status (``run.json``, rewritten
+atomically as the run goes, so it is never half written) and copies of the narrative and config
+it read (``sources/``). ``edureport reproduce`` runs into ``reproductions/<run-id>/`` instead
+and never publishes. Inputs are hashed again before publishing (:func:`check_unchanged`); a
+full disk or a refused write is a :class:`~edureport.errors.StorageError` (exit 74).
 
 Only a passing run is published, and a publication is switched in whole: the run's results are
 staged as a new version ``versions/<seq>-<run-id>/`` (with ``published.json``, a manifest of
