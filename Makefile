@@ -3,23 +3,30 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-12)
 COUNTY ?= 示例县
 YEAR ?= 2022
 
-.PHONY: help setup setup-test run test lab lint sample bench clean-outputs
+.PHONY: help setup setup-test lock run test lab lint sample bench clean-outputs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	bash scripts/system-packages.sh fonts
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,batch,lab]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP) ## install everything the main job needs (venv, packages, CJK font)
+setup: $(STAMP) ## install everything the main job needs from requirements.lock (venv, packages, CJK font)
+
+lock: ## refresh requirements.lock from pyproject.toml (newest versions allowed; uv, in the venv)
+	test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/python scripts/lock.py
 
 setup-test: setup ## also install what the browser and Word tests need (Debian chromium, LibreOffice)
 	bash scripts/system-packages.sh browser docx

@@ -95,7 +95,7 @@ def run_county(
         if not result.published:
             message = f"未通过校验，草稿 validation failed, draft: {result.report}"
     except (EdureportError, Interrupted) as exc:  # Interrupted: this worker was sent SIGTERM
-        code, status, message = exc.exit_code, status_of(exc.exit_code), str(exc)
+        code, status, message = exc.exit_code, status_of(exc.exit_code, exc), str(exc)
     except Exception as exc:  # a bug in one county must not end the batch
         code, status, message = EXIT_INTERNAL, "internal_error", f"{type(exc).__name__}: {exc}"
     return Outcome(

@@ -17,6 +17,7 @@ from .errors import (
     EXIT_USAGE,
     EdureportError,
     Interrupted,
+    StorageError,
     UsageError,
 )
 from .paths import OUTPUTS_DIR, RAW_DIR, SAMPLE_COUNTY, SAMPLE_YEAR
@@ -28,13 +29,25 @@ EXIT_CODES = """exit codes (run):
   2   bad input: a ledger or file cannot be used (the message names file, sheet, row, column)
   3   validation failed: draft kept in the run folder, nothing published
   64  wrong command-line parameters
-  75  another run of the same county-year is in progress (waited --lock-timeout seconds);
-      try again later
+  74  disk full (磁盘空间不足) or permission denied (无写入权限); the message names the path,
+      the run is recorded disk_full / permission_denied, nothing is published
+  75  another run of the same county-year is in progress (waited --lock-timeout seconds), or
+      a ledger changed while the run read it (named; nothing published); try again later
   130, 143  stopped by Ctrl-C (SIGINT) or by SIGTERM; the run is recorded as interrupted
 
 exit code (batch): 0 when every county published (or was unchanged); otherwise the most severe
-county code, in the order 1 > 64 > 2 > 3 > 143 > 130 > 75. 64 also when no county folder is
-found or the Dask scheduler cannot be reached.
+county code, in the order 1 > 64 > 74 > 2 > 3 > 143 > 130 > 75. 64 also when no county folder
+is found or the Dask scheduler cannot be reached.
+"""
+
+
+REPRODUCE_CODES = """exit codes (reproduce):
+  0   identical: every figure, the validation outcome and the report text are the recorded ones
+  4   the reproduction differs: each difference listed
+  2   an input the run read has changed or is gone (each named); nothing was run
+  64  wrong parameters, an unknown run id, a run without a report, another pseudonym key
+  1, 74, 75, 130, 143  as for run (74: disk full / permission denied; 75: locked, or an input
+      changed while it was read)
 """
 
 
@@ -54,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--version", action="version", version=f"edureport {__version__}")
+    p.add_argument("-V", "--version", action="version", version=f"edureport {__version__}")
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -77,6 +90,26 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
     b.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root")
     _run_options(b)
+
+    rp = sub.add_parser(
+        "reproduce",
+        help="run a recorded run again from its record and compare (never publishes)",
+        epilog=REPRODUCE_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rp.add_argument("run_id", metavar="RUN_ID", help="a run id, as `edureport runs` lists them")
+    rp.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root holding the run")
+    rp.add_argument(
+        "--data",
+        type=Path,
+        help="root holding <county>/<year>/ with the ledgers (default: the run's recorded folder)",
+    )
+    rp.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=60,
+        help="seconds to wait for another run of the same county-year (-1: wait forever)",
+    )
 
     ls = sub.add_parser("runs", help="list run records (time, status, duration)")
     ls.add_argument("--county")
@@ -153,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless --debug
         if args.debug:
             raise
+        named = StorageError.from_os(exc)  # a full disk or a refused write outside a run
+        if named is not None:
+            print(f"错误 error: {named}", file=sys.stderr)
+            return named.exit_code
         print(
             f"内部错误 internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
             file=sys.stderr,
@@ -194,6 +231,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         return result.exit_code
     if args.command == "batch":
         return _batch(args)
+    if args.command == "reproduce":
+        from .reproduce import reproduce, summary_lines
+
+        found = reproduce(args.run_id, args.out, args.data, args.lock_timeout)
+        for line in summary_lines(found):
+            print(line)
+        return found.exit_code
     if args.command == "runs":
         from .pipeline import list_runs
 

@@ -1,9 +1,12 @@
 """``edureport run``: execute the three notebooks with papermill, render, publish if valid.
 
 Every run has its own folder ``<out>/<county>/<year>/runs/<run-id>/`` (never rewritten once
-finished) with its executed notebooks, parameters, input hashes, versions, step durations,
-validation results, log and status (``run.json``, rewritten atomically as the run goes, so it is
-never half written).
+finished) with its executed notebooks, parameters, input hashes, versions (code, packages, the
+lock file's SHA-256), step durations, validation results, log, status (``run.json``, rewritten
+atomically as the run goes, so it is never half written) and copies of the narrative and config
+it read (``sources/``). ``edureport reproduce`` runs into ``reproductions/<run-id>/`` instead
+and never publishes. Inputs are hashed again before publishing (:func:`check_unchanged`); a
+full disk or a refused write is a :class:`~edureport.errors.StorageError` (exit 74).
 
 Only a passing run is published, and a publication is switched in whole: the run's results are
 staged as a new version ``versions/<seq>-<run-id>/`` (with ``published.json``, a manifest of
@@ -51,15 +54,24 @@ from .errors import (
     EXIT_OK,
     EXIT_VALIDATION_FAILED,
     EdureportError,
+    InputChanged,
     InputError,
     Interrupted,
     LockedError,
+    StorageError,
     status_of,
+    storage_errors,
 )
 from .imports import import_lean
 from .keys import key_id
 from .paths import NOTEBOOKS_DIR, ledger_folder, published_dir
-from .provenance import code_fingerprint, code_version, package_versions
+from .provenance import (
+    code_fingerprint,
+    code_version,
+    lock_sha256,
+    package_versions,
+    python_version,
+)
 from .steps import check_parameters, sha256
 
 NOTEBOOKS = (
@@ -83,6 +95,14 @@ PUBLISHED = (
     "report.html",
 )
 KERNEL_LOG = "kernels.log"  # in the run folder: what the notebook kernels printed themselves
+# In the run folder: copies of the analyst's own files the run read (small, no personal data),
+# this year's and last year's (``sources/previous/``), so that ``reproduce`` can use them.
+SOURCES = "sources"
+SOURCE_FILES = ("narrative.md", "config.yaml")
+RUNS = "runs"  # in the published folder: one folder per run
+# In the published folder: one run folder per ``edureport reproduce`` (checks, never published;
+# apart from runs/, so that the latest *run* of a county-year is what the index shows).
+REPRODUCTIONS = "reproductions"
 STATE = "published.json"  # in each version: fingerprint, run id, time, manifest of the files
 VERSIONS = "versions"  # in the published folder: versions/<seq>-<run-id>/, one publication each
 CURRENT = "current"  # the symlink to the version published now; switching it is the commit
@@ -113,6 +133,8 @@ class RunOptions:
     cell_timeout: int = 600  # seconds one notebook cell may take before the run is ended
     lock_timeout: float = 60.0  # seconds to wait for another run of the same county-year (<0: ever)
     notebooks_dir: Path = NOTEBOOKS_DIR  # tests point this at a modified copy
+    publish: bool = True  # False: a check (``reproduce``), never published, whatever it finds
+    reproduces: str | None = None  # the run id a reproduction re-runs (recorded)
 
 
 @dataclass
@@ -141,16 +163,37 @@ def fingerprint(data: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> tuple[str, d
     code, notebooks included, and the pseudonym key (by its id: a rotated key changes every
     pseudonym, so the run is not "unchanged"). Returns the digest and each input's SHA-256."""
 
-    inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
-    prev = data.parent / str(int(data.name) - 1) if data.name.isdigit() else None
-    if prev and prev.is_dir():
-        inputs |= {f"previous/{p.name}": sha256(p) for p in sorted(prev.iterdir()) if p.is_file()}
+    inputs = input_hashes(data)
     notebooks = {name: sha256(notebooks_dir / f"{name}.ipynb") for name, _ in NOTEBOOKS}
     blob = json.dumps(
         {"inputs": inputs, "notebooks": notebooks, "code": code_fingerprint(), "key": key_id()},
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest(), inputs
+
+
+def input_hashes(data: Path) -> dict[str, str]:
+    """The SHA-256 of every file a run of ``data`` reads: its own, and last year's folder beside
+    it as ``previous/<name>``."""
+    inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
+    prev = previous_folder(data)
+    if prev is not None and prev.is_dir():
+        inputs |= {f"previous/{p.name}": sha256(p) for p in sorted(prev.iterdir()) if p.is_file()}
+    return inputs
+
+
+def previous_folder(data: Path) -> Path | None:
+    """Last year's folder beside a county-year folder ``data`` (None if it is not named for a
+    year)."""
+    return data.parent / str(int(data.name) - 1) if data.name.isdigit() else None
+
+
+def input_path(data: Path, name: str) -> Path:
+    """The file an input name of a run record stands for (``previous/x`` is last year's)."""
+    prev = previous_folder(data)
+    if name.startswith("previous/") and prev is not None:
+        return prev / name.removeprefix("previous/")
+    return data / name
 
 
 def run(
@@ -164,9 +207,21 @@ def run(
     """Run clean → validate → report for one county-year; publish only when validation passes.
 
     Skipped (exit 0) when inputs, code and notebooks are those of the published report, unless
-    ``options.force``. Raises :class:`LockedError` when another run holds the county-year.
+    ``options.force``. Raises :class:`LockedError` when another run holds the county-year,
+    :class:`StorageError` when the disk is full or a write is not permitted.
     """
-    options = options or RunOptions()
+    with storage_errors(out_root):
+        return _run(county, year, data_root, out_root, options or RunOptions(), progress)
+
+
+def _run(
+    county: str,
+    year: int,
+    data_root: Path,
+    out_root: Path,
+    options: RunOptions,
+    progress: Callable[[str], None],
+) -> RunResult:
     check_parameters(county, year)
     data = ledger_folder(data_root, county, year).resolve()
     if not data.is_dir():
@@ -239,7 +294,8 @@ def recover(target: Path, progress: Callable[[str], None] = print) -> None:
         _remove(leftover)
     published_run = _published_run(target)
     as_published = read_json(published_version(target) / "run.json")
-    for path in sorted((target / "runs").glob("*/run.json")):
+    runs = [*(target / RUNS).glob("*/run.json"), *(target / REPRODUCTIONS).glob("*/run.json")]
+    for path in sorted(runs):
         record, run_id = read_json(path), path.parent.name
         if record.get("status") == "published":
             continue
@@ -272,8 +328,7 @@ def _run_locked(
     progress: Callable[[str], None],
 ) -> RunResult:
     Interrupted.received = None  # a signal from before this run has been dealt with
-    run_dir = target / "runs" / new_run_id()
-    (run_dir / "notebooks").mkdir(parents=True)
+    run_dir = target / (REPRODUCTIONS if options.reproduces else RUNS) / new_run_id()
     params = {"county": county, "year": year, "data_dir": str(data), "run_dir": str(run_dir)}
     record: dict[str, Any] = {
         "run_id": run_dir.name,
@@ -290,60 +345,126 @@ def _run_locked(
         "key_id": key_id(),
         "code_version": code_version(),
         "packages": package_versions(),
+        "lock_sha256": lock_sha256(),
+        "python": python_version(),
         "steps": {},
     }
-    _write_json(run_dir / "parameters.json", params)
-    _write_json(run_dir / "run.json", record)
+    if options.reproduces:
+        record["reproduces"] = options.reproduces
     started = time.perf_counter()
-    with open(run_dir / "run.log", "a", encoding="utf-8") as log:
+    log: Any = None
+    failing = False  # once the run is failing, the log and the record are written if they can
 
-        def say(line: str) -> None:
-            progress(line)
+    def say(line: str) -> None:
+        progress(line)
+        if log is None:
+            return
+        try:
             log.write(f"{now()} {line}\n")
             log.flush()
+        except OSError:
+            if not failing:
+                raise
 
-        publishing = False
-        try:
-            result = _steps(run_dir, params, record, options, say)
-            if stop := Interrupted.pending():  # a signal the event loop dropped
-                raise stop
-            if result.exit_code == EXIT_OK:
-                _finish(record, started, run_dir, EXIT_OK, write=False)  # as it is published
-                publishing = True
-                publish(run_dir, target, finger, record)
-            else:
-                _finish(record, started, run_dir, result.exit_code)
-            result.record = record
-            say(f"结束 finished: {record['status']} ({record['duration_s']} s)")
-            return result
-        except (Exception, KeyboardInterrupt, Interrupted) as exc:
-            if publishing and _published_run(target) == run_dir.name:
-                # stopped after the switch: the publication is complete, so is the run
-                record.clear()
-                record.update(read_json(published_version(target) / "run.json"))
-                _write_json(run_dir / "run.json", record)
-                say(f"已发布，随后被中止 published, then stopped: {exc!r}")
-                raise
-            note = None
-            if publishing:  # cut before the switch: readers never saw it; drop what was staged
-                note = DISCARDED
-                _discard_staged(target)
-            if isinstance(exc, KeyboardInterrupt):
-                _finish(record, started, run_dir, errors.EXIT_INTERRUPTED, exc, note)
-                say("已中断 interrupted")
-                raise
-            # Interrupted, or an error that is the stop signal's consequence
-            stop = exc if isinstance(exc, Interrupted) else Interrupted.pending()
-            if stop is not None:
-                _finish(record, started, run_dir, stop.exit_code, stop, note)
-                say(f"已中断 interrupted: {stop}")
-                if stop is exc:
-                    raise
-                raise stop from exc
-            code = exc.exit_code if isinstance(exc, EdureportError) else EXIT_INTERNAL
-            _finish(record, started, run_dir, code, exc, note)
-            say(f"失败 failed: {record['error']}")
+    publishing = False
+    try:
+        (run_dir / "notebooks").mkdir(parents=True)
+        _write_json(run_dir / "parameters.json", params)
+        _write_json(run_dir / "run.json", record)
+        keep_sources(data, run_dir)
+        log = open(run_dir / "run.log", "a", encoding="utf-8")  # closed in finally
+        result = _steps(run_dir, params, record, options, say)
+        if stop := Interrupted.pending():  # a signal the event loop dropped
+            raise stop
+        check_unchanged(data, inputs, run_dir)  # a ledger saved during the run: stop here
+        if result.exit_code == EXIT_OK and options.publish:
+            _finish(record, started, run_dir, EXIT_OK, write=False)  # as it is published
+            publishing = True
+            publish(run_dir, target, finger, record)
+        elif options.publish:
+            _finish(record, started, run_dir, result.exit_code)
+        else:  # a check: never published, its outcome recorded by the caller
+            result = RunResult(run_dir, run_dir / "report.html", False, result.exit_code)
+            _finish(record, started, run_dir, result.exit_code, status=NOT_PUBLISHED)
+        result.record = record
+        say(f"结束 finished: {record['status']} ({record['duration_s']} s)")
+        return result
+    except (Exception, KeyboardInterrupt, Interrupted) as exc:
+        failing = True
+        named = StorageError.from_os(exc, run_dir) if isinstance(exc, OSError) else None
+        if publishing and _published_run(target) == run_dir.name:
+            # stopped after the switch: the publication is complete, so is the run
+            record.clear()
+            record.update(read_json(published_version(target) / "run.json"))
+            _write_record(run_dir, record)
+            say(f"已发布，随后被中止 published, then stopped: {named or repr(exc)}")
+            if named is not None:
+                raise named from exc
             raise
+        note = None
+        if publishing:  # cut before the switch: readers never saw it; drop what was staged
+            note = DISCARDED
+            _discard_staged(target)
+        if isinstance(exc, KeyboardInterrupt):
+            _finish(record, started, run_dir, errors.EXIT_INTERRUPTED, exc, note)
+            say("已中断 interrupted")
+            raise
+        # Interrupted, or an error that is the stop signal's consequence
+        stop = exc if isinstance(exc, Interrupted) else Interrupted.pending()
+        if stop is not None:
+            _finish(record, started, run_dir, stop.exit_code, stop, note)
+            say(f"已中断 interrupted: {stop}")
+            if stop is exc:
+                raise
+            raise stop from exc
+        if named is not None:  # disk full, no permission: named, with the path
+            _finish(record, started, run_dir, named.exit_code, named, note)
+            say(f"失败 failed: {named}")
+            raise named from exc
+        code = exc.exit_code if isinstance(exc, EdureportError) else EXIT_INTERNAL
+        _finish(record, started, run_dir, code, exc, note)
+        say(f"失败 failed: {record['error']}")
+        raise
+    finally:
+        if log is not None:
+            try:
+                log.close()
+            except OSError:
+                pass
+
+
+NOT_PUBLISHED = "not_published"  # the status of a run made as a check (``reproduce``)
+
+
+def keep_sources(data: Path, run_dir: Path) -> None:
+    """Copy narrative.md and config.yaml (this year's and last year's) into ``sources/``."""
+    prev = previous_folder(data)
+    for folder, into in ((data, run_dir / SOURCES), (prev, run_dir / SOURCES / "previous")):
+        for name in SOURCE_FILES:
+            if folder is not None and (folder / name).is_file():
+                into.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(folder / name, into / name)
+
+
+def check_unchanged(data: Path, inputs: dict[str, str], run_dir: Path) -> None:
+    """Hash the inputs again; raise :class:`InputChanged` naming each file whose SHA-256 is
+    not the one taken when the run started (rewritten, added or removed since)."""
+    now_ = input_hashes(data)
+    changed = sorted(n for n in inputs.keys() | now_.keys() if inputs.get(n) != now_.get(n))
+    if not changed:
+        return
+
+    def how(name: str) -> str:
+        if name not in now_:
+            return "已删除 removed"
+        return "新增 added" if name not in inputs else "已改变 changed"
+
+    names = "；".join(f"{input_path(data, n)}（{how(n)}）" for n in changed)
+    raise InputChanged(
+        f"运行期间输入文件被修改，未发布 an input changed while the run read it, nothing "
+        f"published: {names}。请在文件保存完毕后重新运行 run again once it is saved"
+        f"（草稿 draft: {run_dir}）"
+    )
 
 
 def _steps(
@@ -632,6 +753,9 @@ def _execute(
         own = _OWN_ERRORS.get(exc.ename)
         if own is not None:
             raise own(exc.evalue) from None
+        named = StorageError.from_text(exc.ename, exc.evalue, run_dir)
+        if named is not None:  # the disk filled or a write was refused inside the notebook
+            raise named from None
         raise EdureportError(
             f"笔记本 {name}.ipynb {_cell_name(output, failed=True)} 出错 cell failed: "
             f"{exc.ename}: {exc.evalue}（已执行的笔记本保存在 executed notebook kept: {output}）"
@@ -966,10 +1090,12 @@ def _finish(
     exc: BaseException | None = None,
     note: str | None = None,
     write: bool = True,
+    status: str | None = None,
 ) -> None:
-    """Complete the run record (status from ``code``); written to the run folder if ``write``
-    (a passing run's record is written there only once its publication is switched in)."""
-    record["status"] = status_of(code)
+    """Complete the run record (status from ``code`` and ``exc``, or ``status``); written to the
+    run folder if ``write`` (a passing run's record is written there only once its publication
+    is switched in; a failed run's only if it can be: the disk may be full)."""
+    record["status"] = status or status_of(code, exc)
     if exc is not None:
         record["error_type"] = type(exc).__name__
         record["error"] = str(exc) if isinstance(exc, EdureportError) else f"{exc!r}"
@@ -978,18 +1104,36 @@ def _finish(
     record["finished"] = now()
     record["duration_s"] = round(time.perf_counter() - started, 2)
     record["exit_code"] = code
-    if write:
+    if write and exc is None:
         _write_json(run_dir / "run.json", record)
+    elif write:
+        _write_record(run_dir, record)
+
+
+def _write_record(run_dir: Path, record: dict[str, Any]) -> None:
+    """Write a failed run's record if the disk allows it (else the next run finds it running
+    and records it ``interrupted``); never raises for that."""
+    try:
+        _write_json(run_dir / "run.json", record)
+    except OSError:
+        pass
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` beside ``path`` and rename it into place: readers see old or new, whole."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink(missing_ok=True)  # no half-written file left beside (a full disk)
+        except OSError:
+            pass
+        raise
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

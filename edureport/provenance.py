@@ -1,11 +1,21 @@
-"""Where a run's code came from: the git commit when there is one."""
+"""Where a run's code came from: the git commit, the package versions and the lock file."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
+import sys
+import tomllib
 from functools import cache
+from pathlib import Path
 
 from .paths import EXPECTATIONS_DIR, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT
+
+LOCK_FILE = REPO_ROOT / "requirements.lock"  # exact versions and hashes (`make lock`)
+PYPROJECT = REPO_ROOT / "pyproject.toml"
+# The lock's header line carrying the digest of the pyproject dependency lists it was made from.
+LOCK_DIGEST_PREFIX = "# pyproject-dependencies-sha256: "
 
 
 @cache
@@ -58,11 +68,37 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def dependencies_digest(pyproject: Path = PYPROJECT) -> str:
+    """SHA-256 of pyproject.toml's dependency lists (requires-python, dependencies, extras),
+    order-insensitive: what the lock file must be made from again when it changes."""
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    lists = {
+        "requires-python": project.get("requires-python", ""),
+        "dependencies": sorted(project.get("dependencies", [])),
+        "optional-dependencies": {
+            extra: sorted(reqs) for extra, reqs in project.get("optional-dependencies", {}).items()
+        },
+    }
+    return hashlib.sha256(json.dumps(lists, sort_keys=True).encode()).hexdigest()
+
+
+@cache
+def lock_sha256() -> str:
+    """SHA-256 of the lock file the environment was installed from, or 'no lock file'."""
+    try:
+        return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()
+    except OSError:
+        return "no lock file"
+
+
+def python_version() -> str:
+    """The running Python, e.g. '3.11.7'."""
+    return ".".join(map(str, sys.version_info[:3]))
+
+
 @cache
 def code_fingerprint() -> str:
     """A hash of the code a run executes: package, notebooks, suites, templates."""
-    import hashlib
-
     h = hashlib.sha256()
     for folder, pattern in (
         (PACKAGE_DIR, "**/*"),

@@ -17,8 +17,10 @@ from edureport import cli, errors, paths
 from edureport import pipeline as pl
 from edureport.errors import (
     EXIT_BAD_INPUT,
+    EXIT_DIFFERS,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_IO,
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_TERMINATED,
@@ -27,19 +29,21 @@ from edureport.errors import (
     InputError,
     Interrupted,
     LockedError,
+    StorageError,
     UsageError,
 )
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def table_codes() -> dict[int, tuple[str, str]]:
-    """The README's exit-code table: code -> (run, batch) descriptions."""
-    rows = re.findall(r"^\| (\d+(?:, \d+)*) \| (.+?) \| (.+?) \|$", README.read_text("utf-8"), re.M)
-    table: dict[int, tuple[str, str]] = {}
-    for codes, run, batch in rows:
+def table_codes() -> dict[int, tuple[str, str, str]]:
+    """The README's exit-code table: code -> (run, batch, reproduce) descriptions."""
+    cell = r" \| ([^|]+?)"
+    rows = re.findall(rf"^\| (\d+(?:, \d+)*){cell * 3} \|$", README.read_text("utf-8"), re.M)
+    table: dict[int, tuple[str, str, str]] = {}
+    for codes, run, batch, again in rows:
         for code in codes.split(", "):
-            table[int(code)] = (run, batch)
+            table[int(code)] = (run, batch, again)
     return table
 
 
@@ -54,6 +58,7 @@ OUTCOMES: dict[int, Any] = {
     EXIT_BAD_INPUT: InputError("坏文件", file="x.csv", row=3, column="金额"),
     EXIT_VALIDATION_FAILED: _result(EXIT_VALIDATION_FAILED),
     EXIT_USAGE: UsageError("参数错误"),
+    EXIT_IO: OSError(28, "No space left on device", "/srv/out/x.json"),
     EXIT_LOCKED: LockedError("另一运行持有锁"),
     EXIT_INTERRUPTED: KeyboardInterrupt(),
     EXIT_TERMINATED: Interrupted(signal.SIGTERM),
@@ -61,7 +66,23 @@ OUTCOMES: dict[int, Any] = {
 
 
 def test_the_table_lists_every_code_the_package_knows() -> None:
-    assert set(table_codes()) == set(OUTCOMES) == set(errors.STATUS) | {EXIT_OK}
+    table = table_codes()
+    assert set(table) == set(OUTCOMES) | {EXIT_DIFFERS} == set(errors.STATUS) | {EXIT_OK}
+    assert table[EXIT_DIFFERS][:2] == ("—", "—")  # only reproduce ends with it
+
+
+@pytest.mark.parametrize("code", [EXIT_OK, EXIT_DIFFERS])
+def test_reproduce_ends_with_its_codes(
+    code: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from edureport import reproduce
+
+    found = reproduce.Reproduction(tmp_path / "a", tmp_path / "b", ["数字 figure x: 1 → 2"][:code])
+    monkeypatch.setattr(reproduce, "reproduce", lambda *_args, **_kwargs: found)
+    assert cli.main(["reproduce", "20230105T023000-1a2b3c", "--out", str(tmp_path)]) == code
+    out = capsys.readouterr().out
+    assert ("复现结果一致 identical" in out) == (code == EXIT_OK)
+    assert ("数字 figure x: 1 → 2" in out) == (code == EXIT_DIFFERS)
 
 
 @pytest.mark.parametrize("code", sorted(OUTCOMES))
@@ -86,6 +107,9 @@ def test_run_ends_with_each_code_of_the_table(
     assert "Traceback" not in err
     if code == EXIT_BAD_INPUT:
         assert "x.csv" in err and "3" in err and "金额" in err
+    if code == EXIT_IO:
+        assert "磁盘空间不足 disk full: /srv/out/x.json" in err
+        assert StorageError.from_os(outcome) is not None
 
 
 @pytest.mark.parametrize("code", sorted(OUTCOMES))

@@ -1,43 +1,24 @@
-"""environment.yml and pyproject.toml declare the same dependencies; paths never use the CWD."""
+"""environment.yml installs the lock; paths never use the CWD; notebooks are committed clean."""
 
 from __future__ import annotations
 
 import re
-import tomllib
+from pathlib import Path
 
+import pytest
 import yaml
 
 from edureport import paths
 
-CONDA_ONLY = {"python"}
 
-
-def _name_spec(req: str) -> tuple[str, str]:
-    m = re.match(r"^\s*([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*(.*)$", req)
-    assert m, req
-    return m.group(1).lower().replace("_", "-"), m.group(3).replace(" ", "")
-
-
-def _pyproject() -> dict[str, str]:
-    data = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    project = data["project"]
-    reqs = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        reqs.extend(extra)
-    out = dict(_name_spec(r) for r in reqs)
-    if "dask" in out:  # dask[distributed] is two conda packages
-        out["distributed"] = out["dask"]
-    return out
-
-
-def _environment() -> dict[str, str]:
+def test_environment_installs_the_lock() -> None:
+    """conda gives Python 3.11 and pip; the packages are the lock's (tests/test_lock.py)."""
     env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
-    deps = [d for d in env["dependencies"] if isinstance(d, str)]
-    return {n: s for n, s in map(_name_spec, deps) if n not in CONDA_ONLY}
-
-
-def test_environment_matches_pyproject() -> None:
-    assert _environment() == _pyproject()
+    deps = env["dependencies"]
+    conda = [d for d in deps if isinstance(d, str)]
+    pip = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert sorted(conda) == ["pip", "python=3.11"]
+    assert pip == ["-r requirements.lock"]
 
 
 def test_paths_come_from_the_package() -> None:
@@ -55,3 +36,33 @@ def test_notebooks_committed_without_outputs() -> None:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, nb_path
+
+
+def test_one_version_shown_everywhere(capsys: pytest.CaptureFixture) -> None:
+    """pyproject's version is the package's, --version's and -V's, and CHANGELOG.md's newest
+    entry, which says whether published figures can change (as every entry does)."""
+    import tomllib
+
+    from edureport import __version__, cli
+
+    project = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    assert __version__ == project["version"]
+    for flag in ("--version", "-V"):
+        with pytest.raises(SystemExit) as done:
+            cli.main([flag])
+        assert done.value.code == 0 and capsys.readouterr().out == f"edureport {__version__}\n"
+    changelog = (paths.REPO_ROOT / "CHANGELOG.md").read_text("utf-8")
+    entries = re.split(r"(?m)^## ", changelog)[1:]
+    assert entries[0].startswith(f"{__version__} ")
+    assert all("Published figures" in entry for entry in entries)
+
+
+@pytest.mark.slow
+def test_the_report_footer_shows_version_and_commit(published: Path) -> None:
+    from edureport import __version__
+    from edureport.provenance import code_version
+
+    from .conftest import page_text
+
+    text = page_text(published / "report.html")
+    assert f"程序版本{__version__}（{code_version()}）" in text

@@ -21,7 +21,7 @@ from filelock import FileLock
 from edureport import pipeline
 from edureport.errors import EXIT_INTERNAL, EXIT_LOCKED, EdureportError, Interrupted
 from edureport.paths import NOTEBOOKS_DIR
-from edureport.provenance import code_fingerprint
+from edureport.provenance import code_fingerprint, lock_sha256
 from edureport.steps import sha256
 from edureport.synthetic import Targets, random_targets, write_county_year
 
@@ -109,6 +109,8 @@ def test_run_record_is_complete(baseline: Path) -> None:
         "inputs",
         "code_version",
         "packages",
+        "lock_sha256",
+        "python",
         "steps",
         "validation",
         "status",
@@ -121,6 +123,7 @@ def test_run_record_is_complete(baseline: Path) -> None:
     assert set(record["steps"]) == {"1_clean", "2_validate", "3_report", "export"}
     assert record["validation"]["passed"] is True
     assert record["packages"]["papermill"] != "not installed"
+    assert record["lock_sha256"] == lock_sha256() and len(record["lock_sha256"]) == 64
     params = json.loads((run_dir / "parameters.json").read_text("utf-8"))
     assert params == record["parameters"] and params["run_dir"] == str(run_dir)
     # every input file hashed, in the run record and in inputs.json
@@ -128,6 +131,9 @@ def test_run_record_is_complete(baseline: Path) -> None:
     hashes = {p.name: sha256(p) for p in data.iterdir()}
     assert record["inputs"] == hashes
     assert json.loads((run_dir / "inputs.json").read_text("utf-8")) == hashes
+    # the narrative and config the run read, kept for `edureport reproduce`
+    for name in ("narrative.md", "config.yaml"):
+        assert (run_dir / "sources" / name).read_bytes() == (data / name).read_bytes()
     for rel in record["notebooks"]:
         nb = nbformat.read(run_dir / rel, as_version=4)
         assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), rel
