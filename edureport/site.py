@@ -34,6 +34,10 @@ STATUS_TEXT = {
     "locked": "另一运行进行中，未运行",
     "internal_error": "内部错误",
     "interrupted": "运行被中止",
+    "disk_full": "磁盘空间不足",
+    "permission_denied": "无写入权限",
+    "io_error": "读写错误",
+    "input_changed": "台账在运行中被改动，未发布",
     "running": "运行中",
     "not_in_batch": "本批未运行",
 }
