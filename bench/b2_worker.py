@@ -47,10 +47,10 @@ def floor(folder: Path, phases: dict[str, float], fixed: dict[str, float]) -> di
 
 def pipeline(folder: Path, phases: dict[str, float], fixed: dict[str, float]) -> dict[str, Any]:
     t = time.perf_counter()
-    from edureport import validate
-    from edureport.clean import clean_ledger
-    from edureport.ledgers import find_ledgers, read_ledger
-    from edureport.policy import load_policy
+    from edureport.checks import validate
+    from edureport.checks.policy import load_policy
+    from edureport.ingest.clean import clean_ledger
+    from edureport.ingest.ledgers import find_ledgers, read_ledger
 
     fixed["imports"] = time.perf_counter() - t
     t = time.perf_counter()

@@ -31,7 +31,7 @@ def write_counties(
     Every officer holds a certificate, so that each county passes validation and publishes
     (a batch of drafts would run the same steps, but its exit code would not say "all done").
     """
-    from edureport.synthetic import random_targets, write_county_year
+    from synthetic import random_targets, write_county_year
 
     counties = {}
     for i in range(n):

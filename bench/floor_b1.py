@@ -1,7 +1,7 @@
 """The B1 floor: what any run of this shape must spend.
 
 Three one-cell notebooks executed by papermill's Python API in this one process, with the
-arguments edureport.pipeline uses, then the last one exported to HTML by nbconvert.
+arguments edureport.runs.pipeline uses, then the last one exported to HTML by nbconvert.
 ``python -m bench.floor_b1 WORKDIR`` (the notebooks are written by :func:`write_notebooks`).
 """
 

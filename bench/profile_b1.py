@@ -151,13 +151,14 @@ def profile_step(step: str, run_dir: Path) -> dict[str, float]:
     if step == "1_clean":
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
-    with clock.time("import edureport.steps"):
-        from edureport import steps
+    with clock.time("import edureport.runs.steps"):
+        from edureport.runs import steps
     args = (params["county"], params["year"], params["data_dir"], str(work))
     # The step imports its libraries when it runs; they are timed here first, apart.
     if step == "1_clean":
-        with clock.time("import pandas, edureport.clean, edureport.figures"):
-            from edureport import clean, figures
+        with clock.time("import pandas, edureport.ingest.clean, edureport.report.figures"):
+            from edureport.ingest import clean
+            from edureport.report import figures
         clock.wrap(clean, "clean_folder", lambda folder, year: f"clean_folder {year}")
         clock.wrap(clean.CleanResult, "write", "write cleaned tables")
         clock.wrap(figures, "compute", "figures of the previous year")
@@ -165,8 +166,9 @@ def profile_step(step: str, run_dir: Path) -> dict[str, float]:
         with clock.time("step total"):
             steps.clean(*args)
     elif step == "2_validate":
-        with clock.time("import pandas, edureport.clean, edureport.validate"):
-            from edureport import clean, validate
+        with clock.time("import pandas, edureport.ingest.clean, edureport.checks.validate"):
+            from edureport.checks import validate
+            from edureport.ingest import clean
         clock.wrap(validate, "import_gx", "import great_expectations")
         clock.wrap(validate, "open_context", "open GX context (incl. import)")
         clock.wrap(clean.CleanResult, "load", "load cleaned tables")
@@ -176,8 +178,10 @@ def profile_step(step: str, run_dir: Path) -> dict[str, float]:
         with clock.time("step total"):
             steps.validate(*args).summary_table()
     elif step == "3_report":
-        with clock.time("import pandas, edureport.report, edureport.word (docx)"):
-            from edureport import charts, clean, figures, report, word
+        with clock.time("import pandas, edureport.report.document, edureport.report.word (docx)"):
+            from edureport.ingest import clean
+            from edureport.report import charts, figures, word
+            from edureport.report import document as report
         clock.wrap(clean.CleanResult, "load", "load cleaned tables")
         clock.wrap(figures, "compute", "compute figures")
         for name in list(charts.CHARTS):

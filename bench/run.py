@@ -56,8 +56,10 @@ IMPORTS = {
         "from edureport.imports import import_lean; import_lean('papermill')"
     ),
     "nbconvert (runner)": "import nbconvert",
-    "edureport.steps (every kernel)": "from edureport import steps",
-    "great_expectations (validate kernel)": "from edureport import validate; validate.import_gx()",
+    "edureport.runs.steps (every kernel)": "from edureport import steps",
+    "great_expectations (validate kernel)": (
+        "from edureport.checks import validate; validate.import_gx()"
+    ),
     "great_expectations, plain import": "import great_expectations",
     "matplotlib.pyplot (report kernel)": "import matplotlib.pyplot",
     "docx (report kernel)": "import docx",
@@ -151,7 +153,7 @@ def _median_steps(steps: list[dict[str, float]]) -> dict[str, float]:
 def bench_b2(
     work: Path, sizes: list[int], repeats: int, timeout: float, cprofile: bool
 ) -> dict[str, Any]:
-    from edureport.synthetic import write_large_county_year
+    from synthetic import write_large_county_year
 
     folders = {}
     generated = {}
@@ -232,7 +234,7 @@ def bench_b3(
     work: Path, n_counties: int, size: tuple[float, float], repeats: int, timeout: float
 ) -> dict[str, Any]:
     if not (ROOT / "edureport" / "batch.py").exists():
-        return {"status": "missing", "note": "edureport/batch.py is not there yet"}
+        return {"status": "missing", "note": "edureport/runs/batch.py is not there yet"}
     data = work / "data"
     log(f"B3 writing {n_counties} counties")
     counties = b3.write_counties(data, n_counties, size)

@@ -1,6 +1,6 @@
 """Regenerate the bundled sample ledgers data/raw/示例县/2022/ and data/raw/示例县/2021/.
 
-Usage: ``python data/make_sample.py``. The seeds are fixed (``edureport.synthetic.SAMPLE_SEEDS``),
+Usage: ``python data/make_sample.py``. The seeds are fixed (``synthetic.SAMPLE_SEEDS``),
 so running it again rewrites byte-identical files; ledgers left over from an older layout of the
 sample (a file with a ledger keyword the generator no longer writes) are removed.
 """
@@ -16,7 +16,7 @@ except ModuleNotFoundError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from edureport.paths import RAW_DIR, SAMPLE_COUNTY
 
-from edureport.synthetic import KEYWORDS, Manifest, write_sample
+from synthetic import KEYWORDS, Manifest, write_sample
 
 SAMPLE_YEARS = (2022, 2021)
 LEDGER_SUFFIXES = (".xlsx", ".xls", ".csv")

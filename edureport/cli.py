@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
-from .errors import (
+from edureport import __version__
+from edureport.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -20,7 +20,7 @@ from .errors import (
     StorageError,
     UsageError,
 )
-from .paths import OUTPUTS_DIR, RAW_DIR, SAMPLE_COUNTY, SAMPLE_YEAR
+from edureport.paths import OUTPUTS_DIR, RAW_DIR, SAMPLE_COUNTY, SAMPLE_YEAR
 
 EXIT_CODES = """exit codes (run):
   0   success: report published, or nothing changed since the published one
@@ -214,12 +214,12 @@ def _on_sigterm() -> Any:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from .pipeline import run
+        from edureport.runs.pipeline import run
 
         result = run(args.county, args.year, args.data, args.out, _options(args))
         if result.skipped:
             return result.exit_code
-        from .site import write_index
+        from edureport.report.site import write_index
 
         write_index(args.out)  # the reviewers' front door lists this run too
         if result.published:
@@ -232,14 +232,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "batch":
         return _batch(args)
     if args.command == "reproduce":
-        from .reproduce import reproduce, summary_lines
+        from edureport.runs.reproduce import reproduce, summary_lines
 
         found = reproduce(args.run_id, args.out, args.data, args.lock_timeout)
         for line in summary_lines(found):
             print(line)
         return found.exit_code
     if args.command == "runs":
-        from .pipeline import list_runs
+        from edureport.runs.pipeline import list_runs
 
         rows = list_runs(args.out, args.county, args.year)
         for r in rows:
@@ -253,8 +253,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             print("没有运行记录 no runs", file=sys.stderr)
         return 0
     if args.command == "new":
-        from .paths import county_year_dir
-        from .scaffold import new_county_year
+        from edureport.paths import county_year_dir
+        from edureport.runs.scaffold import new_county_year
 
         folder = county_year_dir(args.data, args.county, args.year)
         for line in new_county_year(folder, args.county, args.year):
@@ -263,8 +263,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"下一步 next: 放入台账后运行 {then}")
         return 0
     if args.command == "check":
-        from .check import check_folder
-        from .paths import ledger_folder
+        from edureport.paths import ledger_folder
+        from edureport.runs.check import check_folder
 
         findings = check_folder(ledger_folder(args.data, args.county, args.year), args.year)
         for f in findings:
@@ -276,13 +276,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> Any:
-    from .pipeline import RunOptions
+    from edureport.runs.pipeline import RunOptions
 
     return RunOptions(args.force, args.cell_timeout, args.lock_timeout)
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch, table_text
+    from edureport.runs.batch import run_batch, table_text
 
     if args.scheduler and args.workers:
         raise UsageError("--workers 只用于本机进程池 is for the local pool; size the Dask cluster")

@@ -1,6 +1,6 @@
 """The pseudonym key: where it comes from, how strong it must be, and the id that names it.
 
-Kept apart from :mod:`edureport.pseudonym` so that the runner can fingerprint a run (which
+Kept apart from :mod:`edureport.ingest.pseudonym` so that the runner can fingerprint a run (which
 includes the key's id) without importing pandas.
 """
 
@@ -13,8 +13,8 @@ import secrets
 from functools import cache
 from pathlib import Path
 
-from .errors import UsageError
-from .paths import STATE_DIR
+from edureport.errors import UsageError
+from edureport.paths import STATE_DIR
 
 KEY_ENV = "EDUREPORT_PSEUDONYM_KEY"
 KEY_FILE_ENV = "EDUREPORT_KEY_FILE"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .paths import TEMPLATES_DIR
+from edureport.paths import TEMPLATES_DIR
 
 TEMPLATE = "edureport"
 

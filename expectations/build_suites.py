@@ -22,16 +22,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # allow running as a plain script
     sys.path.insert(0, str(REPO_ROOT))
 
-from edureport.normalize import category_values  # noqa: E402
-from edureport.policy import national_defaults  # noqa: E402
-from edureport.specs import spec as ledger_spec  # noqa: E402
-from edureport.validate import (  # noqa: E402
+from edureport.checks.policy import national_defaults  # noqa: E402
+from edureport.checks.validate import (  # noqa: E402
     HELPER_COLUMNS,
     LEDGERS,
     SUITE_TITLES,
     get_context,
     suites_dir,
 )
+from edureport.ingest.normalize import category_values  # noqa: E402
+from edureport.ingest.specs import spec as ledger_spec  # noqa: E402
 
 ID_NAMESPACE = uuid.UUID("6f1f0a52-3c39-4f4e-9d55-6c3a2b1d0e01")
 
@@ -345,7 +345,7 @@ def stated_totals_suite() -> list[dict[str, Any]]:
 
 def narrative_suite() -> list[dict[str, Any]]:
     """On the narrative frame: one row per problem of narrative.md (file, line, what is wrong),
-    its text in the column of its check (edureport.validate.NARRATIVE_CHECKS)."""
+    its text in the column of its check (edureport.checks.validate.NARRATIVE_CHECKS)."""
     return [
         spec("ExpectColumnValuesToBeNull", "narrative.no_todo",
              "叙述文件已写完：没有“待填写”之处（逐处列出行号和列号）", [], column="todo"),

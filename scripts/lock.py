@@ -3,8 +3,9 @@
 One lock for everything ``make setup`` installs (the package's dependencies and the dev, batch
 and lab extras), resolved for Python 3.11 on every platform (``--universal``: markers, not one
 machine's picks), with the hashes of every file of each pinned version. Its header records the
-SHA-256 of pyproject.toml's dependency lists (:func:`edureport.provenance.dependencies_digest`),
-which tests/test_lock.py compares, so a pyproject change without ``make lock`` fails the tests.
+SHA-256 of pyproject.toml's dependency lists
+(:func:`edureport.runs.provenance.dependencies_digest`), which tests/test_lock.py compares, so
+a pyproject change without ``make lock`` fails the tests.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from edureport.provenance import LOCK_DIGEST_PREFIX, LOCK_FILE, dependencies_digest  # noqa: E402
+from edureport.runs.provenance import LOCK_DIGEST_PREFIX, LOCK_FILE, dependencies_digest  # noqa: E402
 
 PYTHON = "3.11"
 EXTRAS = ("dev", "batch", "lab")

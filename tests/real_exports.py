@@ -22,7 +22,7 @@ from typing import Any
 
 import openpyxl
 
-from edureport import synthetic as syn
+import synthetic as syn
 
 COUNTY, YEAR, SEED = "合成县", 2023, 5
 YEAR_END = date(YEAR, 12, 31)

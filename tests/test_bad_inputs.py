@@ -24,12 +24,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from edureport import paths, readers
-from edureport.clean import clean_folder, clean_ledger
+from edureport import paths
 from edureport.errors import InputError
-from edureport.ledgers import RawLedger, find_ledgers, read_ledger, spec
-from edureport.readers import EXCEL_MAX_ROWS, read_sheets
-from edureport.specs import ledger_names
+from edureport.ingest import readers
+from edureport.ingest.clean import clean_folder, clean_ledger
+from edureport.ingest.ledgers import RawLedger, find_ledgers, read_ledger, spec
+from edureport.ingest.readers import EXCEL_MAX_ROWS, read_sheets
+from edureport.ingest.specs import ledger_names
 
 from .conftest import (
     AID_HEADER,

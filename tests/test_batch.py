@@ -10,8 +10,6 @@ from urllib.parse import quote
 
 import pytest
 
-from edureport import site
-from edureport.batch import run_batch
 from edureport.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -21,8 +19,10 @@ from edureport.errors import (
     EXIT_VALIDATION_FAILED,
     most_severe,
 )
-from edureport.formatting import money_text
-from edureport.synthetic import Targets
+from edureport.report import site
+from edureport.report.formatting import money_text
+from edureport.runs.batch import run_batch
+from synthetic import Targets
 
 from .conftest import edureport, page_text
 from .test_runs import KEY_ENV, make_county

@@ -6,8 +6,8 @@ import warnings
 
 import pytest
 
-from edureport.charts import CHARTS, cjk_font
-from edureport.figures import Registry, programmes
+from edureport.report.charts import CHARTS, cjk_font
+from edureport.report.figures import Registry, programmes
 
 
 def _registry() -> Registry:

@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 
 from edureport import cli, paths
+from edureport.checks.policy import load_policy
 from edureport.errors import EXIT_BAD_INPUT
-from edureport.policy import load_policy
 
 SAMPLE = paths.RAW_DIR / paths.SAMPLE_COUNTY / "2022"
 
@@ -73,7 +73,7 @@ def test_check_of_the_sample_finds_nothing_wrong(capsys: pytest.CaptureFixture) 
 
 
 def test_data_may_be_the_root_or_the_county_year_folder(capsys: pytest.CaptureFixture) -> None:
-    from edureport import steps
+    from edureport.runs import steps
 
     for data in (paths.RAW_DIR, SAMPLE):
         assert cli.main(["check", "--data", str(data)]) == 0, capsys.readouterr().out

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from edureport.clean import CleanResult, clean_folder, clean_ledger
 from edureport.errors import InputError
-from edureport.ledgers import find_ledgers, read_ledger
+from edureport.ingest.clean import CleanResult, clean_folder, clean_ledger
+from edureport.ingest.ledgers import find_ledgers, read_ledger
 
 from .conftest import AID_HEADER, ID_A, ID_B, make_id, write_csv, write_xlsx
 

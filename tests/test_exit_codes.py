@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from edureport import cli, errors, paths
-from edureport import pipeline as pl
 from edureport.errors import (
     EXIT_BAD_INPUT,
     EXIT_DIFFERS,
@@ -32,6 +31,7 @@ from edureport.errors import (
     StorageError,
     UsageError,
 )
+from edureport.runs import pipeline as pl
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -75,7 +75,7 @@ def test_the_table_lists_every_code_the_package_knows() -> None:
 def test_reproduce_ends_with_its_codes(
     code: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    from edureport import reproduce
+    from edureport.runs import reproduce
 
     found = reproduce.Reproduction(tmp_path / "a", tmp_path / "b", ["数字 figure x: 1 → 2"][:code])
     monkeypatch.setattr(reproduce, "reproduce", lambda *_args, **_kwargs: found)
@@ -99,7 +99,7 @@ def test_run_ends_with_each_code_of_the_table(
         return outcome
 
     monkeypatch.setattr(pl, "run", fake_run)
-    monkeypatch.setattr("edureport.site.write_index", lambda _out: None)
+    monkeypatch.setattr("edureport.report.site.write_index", lambda _out: None)
     got = cli.main(["run", "--county", "示例县", "--year", "2022", "--out", str(tmp_path)])
     Interrupted.received = None
     assert got == code
@@ -116,7 +116,7 @@ def test_run_ends_with_each_code_of_the_table(
 def test_batch_ends_with_the_most_severe_county_code(
     code: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from edureport import batch
+    from edureport.runs import batch
 
     outcomes = [
         batch.Outcome("甲县", 2022, errors.status_of(EXIT_OK), EXIT_OK, 1.0),
@@ -159,7 +159,7 @@ def test_wrong_parameters_exit_64(argv: list[str], capsys: pytest.CaptureFixture
     ["今年{{ county.change }}。", "资助情况如下{{ table:aid }}。", "见图{{ chart:aid }}"],
 )
 def test_misplaced_references_are_bad_input_with_their_line(line: str) -> None:
-    from edureport import narrative
+    from edureport.report import narrative
 
     known = {"county", "year", "aid_total_amount", "table:aid", "chart:aid"}
     with pytest.raises(InputError) as err:
@@ -199,7 +199,7 @@ def test_run_and_new_write_nothing_outside_their_roots(command: str, tmp_path: P
 
 
 def test_a_batch_folder_whose_name_is_no_county_is_one_failed_outcome(tmp_path: Path) -> None:
-    from edureport import batch
+    from edureport.runs import batch
 
     options = pl.RunOptions(False, 60, 0)
     outcome = batch.run_county("坏\x01县", 2022, tmp_path, tmp_path / "out", options)

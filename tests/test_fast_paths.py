@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edureport import ledgers, normalize, pseudonym, readers
-from edureport.clean import MAX_CELL_CHARS, clean_ledger
 from edureport.errors import CellError, InputError
+from edureport.ingest import ledgers, normalize, pseudonym, readers
+from edureport.ingest.clean import MAX_CELL_CHARS, clean_ledger
 
 from .conftest import AID_HEADER, make_id
 
@@ -209,7 +209,7 @@ def test_pseudonyms_are_hmac_sha256(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_large_csv_is_read_by_arrow(tmp_path: Path) -> None:
     """The bench's province-size CSV takes the fast path (else B2 measures the slow one)."""
-    from edureport.synthetic import write_large_aid_csv
+    from synthetic import write_large_aid_csv
 
     path = tmp_path / "资助发放台账.csv"
     write_large_aid_csv(path, 2000, seed=1)

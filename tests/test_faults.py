@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from edureport import cli, pipeline
+from edureport import cli
 from edureport.errors import (
     EXIT_IO,
     EXIT_LOCKED,
@@ -20,6 +20,7 @@ from edureport.errors import (
     StorageError,
     storage_errors,
 )
+from edureport.runs import pipeline
 
 from .test_runs import (
     COUNTY,

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from edureport.formatting import change_text, money_text, percent, rounding_note, wan_yuan
+from edureport.report.formatting import change_text, money_text, percent, rounding_note, wan_yuan
 
 
 @pytest.mark.parametrize(

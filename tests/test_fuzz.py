@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edureport.clean import clean_ledger
 from edureport.errors import CellError, InputError
-from edureport.ledgers import LEDGERS, read_ledger, spec
+from edureport.ingest.clean import clean_ledger
+from edureport.ingest.ledgers import LEDGERS, read_ledger, spec
 
 from .conftest import SAMPLE_DIR
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from edureport import pipeline
+from edureport.runs import pipeline
 
 from .test_runs import kernels_of
 
@@ -133,7 +133,10 @@ def test_kernels_started_at_the_same_moment_all_start(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_kernel_started_ahead_is_prepared_silently(tmp_path: Path) -> None:
-    code = "import sys\nprint('edureport.clean' in sys.modules, 'edureport.figures' in sys.modules)"
+    code = (
+        "import sys\n"
+        "print('edureport.ingest.clean' in sys.modules, 'edureport.report.figures' in sys.modules)"
+    )
     folder = notebook(tmp_path / "nb", "1_clean", code)
     with pipeline._Kernels(folder) as kernels:
         kernels.start_ahead("1_clean")

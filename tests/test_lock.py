@@ -14,8 +14,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from edureport import provenance
 from edureport.paths import REPO_ROOT
+from edureport.runs import provenance
 
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
 PY311 = {"python_version": "3.11", "python_full_version": "3.11.0"}

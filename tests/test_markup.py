@@ -16,9 +16,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from edureport import paths, steps
-from edureport.clean import SET_ASIDE_COLUMNS, CleanResult, clean_folder
-from edureport.csvsafe import TRIGGERS, neutralise, read_csv, restore
+from edureport import paths
+from edureport.ingest.clean import SET_ASIDE_COLUMNS, CleanResult, clean_folder
+from edureport.ingest.csvsafe import TRIGGERS, neutralise, read_csv, restore
+from edureport.runs import steps
 
 from .conftest import run_cli, sample_copy
 
@@ -102,7 +103,7 @@ def test_markup_is_inert_in_every_page_the_steps_write(county_dir: Path, tmp_pat
 
 def test_shown_dataframes_escape_markup(county_dir: Path) -> None:
     """The clean notebook shows the rows per ledger and the set-aside rows: escaped."""
-    from edureport import display
+    from edureport.report import display
 
     result = clean_folder(_markup_county(county_dir), 2022)
     run = county_dir / "run"

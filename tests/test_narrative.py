@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from edureport import narrative as nv
 from edureport.errors import InputError
-from edureport.figures import Registry
-from edureport.report import build, html_fragments, known_references
+from edureport.report import narrative as nv
+from edureport.report.document import build, html_fragments, known_references
+from edureport.report.figures import Registry
 
 from .conftest import visible_text
 
@@ -60,7 +60,7 @@ def test_scaffold_marks_todo_and_never_overwrites(tmp_path: Path) -> None:
 
 
 def test_a_number_typed_by_hand_fails_with_its_location() -> None:
-    from edureport.report import audit_numbers
+    from edureport.report.document import audit_numbers
 
     text = (
         "# {{ county }}{{ year }}年度报告\n\n## 一、成效\n\n"
@@ -84,9 +84,9 @@ def test_a_number_typed_by_hand_fails_with_its_location() -> None:
 def test_structure_check_names_missing_parts(county_dir: Path) -> None:
     import datetime as dt
 
-    from edureport.clean import clean_folder
-    from edureport.figures import compute
-    from edureport.report import structure_warnings
+    from edureport.ingest.clean import clean_folder
+    from edureport.report.document import structure_warnings
+    from edureport.report.figures import compute
 
     reg = compute(clean_folder(county_dir, 2022).tables, dt.date(2022, 12, 31))
     text = "# 报告\n\n## 一、主要做法与成效\n\n## 二、存在的主要问题\n\n## 三、下一步工作措施\n"
@@ -147,14 +147,14 @@ def test_unknown_name_gives_column_nearest_names_and_the_list() -> None:
 
 
 def _typed(text: str, reg: Registry | None = None, county: str = "测试县", **kw) -> list[str]:
-    from edureport.report import typed_numbers
+    from edureport.report.document import typed_numbers
 
     rep = build(county, 2022, reg or _full_reg(), None, text, "narrative.md", **kw)
     return [t.text for t in typed_numbers(rep)]
 
 
 def test_a_typed_number_equal_to_a_figure_is_still_typed() -> None:
-    from edureport.report import audit_numbers
+    from edureport.report.document import audit_numbers
 
     text = "# 报告\n\n执法人员{{ officers_total }}，全年共开展培训7次。\n"
     rep = build("测试县", 2022, _reg(), None, text, "narrative.md")
@@ -206,7 +206,7 @@ def test_fixed_phrases_from_config_and_the_common_ones() -> None:
 
 
 def test_each_typed_number_has_its_own_line_and_column() -> None:
-    from edureport.report import typed_numbers
+    from edureport.report.document import typed_numbers
 
     text = "# 报告\n\n第一行没有数字，\n  第二行有7次培训，\n第三行{{ officers_total }}。\n"
     rep = build("测试县", 2022, _reg(), None, text, "narrative.md")
@@ -234,7 +234,7 @@ def test_a_manual_figure_is_a_placeholder_like_a_computed_one() -> None:
 
 
 def test_completeness_lists_each_todo_with_line_and_column() -> None:
-    from edureport.report import completeness
+    from edureport.report.document import completeness
 
     reg = _full_reg()
     for m in nv.references(nv.template_text()):
@@ -256,7 +256,7 @@ def test_completeness_lists_each_todo_with_line_and_column() -> None:
 
 
 def test_a_mandated_part_missing_or_empty() -> None:
-    from edureport.report import completeness
+    from edureport.report.document import completeness
 
     text = (
         "# 报告\n\n## 一、主要做法与成效\n\n做法。\n\n## 二、存在的主要问题\n\n"
@@ -270,7 +270,7 @@ def test_a_mandated_part_missing_or_empty() -> None:
 
 
 def test_change_references_are_located() -> None:
-    from edureport.report import change_references
+    from edureport.report.document import change_references
 
     text = "# 报告\n\n人员{{ officers_total }}{{ officers_total.change }}。\n"
     rep = build("测试县", 2022, _reg(), None, text, "narrative.md")
@@ -281,8 +281,8 @@ def test_change_references_are_located() -> None:
 
 
 def test_manual_figures_and_fixed_phrases_in_config(tmp_path: Path) -> None:
-    from edureport.figures import add_manual
-    from edureport.policy import load_policy
+    from edureport.checks.policy import load_policy
+    from edureport.report.figures import add_manual
 
     (tmp_path / "config.yaml").write_text(
         "manual_figures:\n"
@@ -322,7 +322,7 @@ def test_manual_figures_and_fixed_phrases_in_config(tmp_path: Path) -> None:
 def test_bad_manual_figures_are_refused_with_their_line(
     tmp_path: Path, entry: str, says: str
 ) -> None:
-    from edureport.policy import load_policy
+    from edureport.checks.policy import load_policy
 
     (tmp_path / "config.yaml").write_text(f"# 人工填报\nmanual_figures:\n  {entry}\n", "utf-8")
     with pytest.raises(InputError) as err:

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from edureport import narrative as nv
-from edureport import paths, steps
-from edureport.clean import CleanResult
+from edureport import paths
+from edureport.checks.policy import load_policy
 from edureport.errors import InputError
-from edureport.policy import load_policy
+from edureport.ingest.clean import CleanResult
+from edureport.report import narrative as nv
+from edureport.runs import steps
 
 from .conftest import TEST_KEY
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edureport import normalize as nz
 from edureport.errors import CellError
+from edureport.ingest import normalize as nz
 
 ARROW_STR = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 

@@ -60,7 +60,7 @@ def test_one_version_shown_everywhere(capsys: pytest.CaptureFixture) -> None:
 @pytest.mark.slow
 def test_the_report_footer_shows_version_and_commit(published: Path) -> None:
     from edureport import __version__
-    from edureport.provenance import code_version
+    from edureport.runs.provenance import code_version
 
     from .conftest import page_text
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from edureport import paths
+from edureport.checks.policy import CONFIG_NAME, Policy, load_policy, national_defaults
 from edureport.errors import InputError
-from edureport.policy import CONFIG_NAME, Policy, load_policy, national_defaults
 
 SAMPLE = paths.RAW_DIR / paths.SAMPLE_COUNTY
 

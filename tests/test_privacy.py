@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from edureport import paths
-from edureport.normalize import id_check_digit
+from edureport.ingest.normalize import id_check_digit
 
 from .conftest import SAMPLE_DIR, run_cli
 
@@ -269,8 +269,8 @@ def test_key_is_never_written(runs: tuple[Path, list[str]]) -> None:
 
 
 def test_a_short_key_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    from edureport import pseudonym
     from edureport.errors import UsageError
+    from edureport.ingest import pseudonym
 
     monkeypatch.setenv(pseudonym.KEY_ENV, "short-secret")
     with pytest.raises(UsageError, match="太短") as err:
@@ -282,8 +282,8 @@ def test_a_short_key_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPat
 def test_a_weak_key_file_is_refused_without_showing_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
 ) -> None:
-    from edureport import pseudonym
     from edureport.errors import EXIT_USAGE, UsageError
+    from edureport.ingest import pseudonym
 
     path = tmp_path / "pseudonym.key"
     path.write_bytes(content)
@@ -296,8 +296,8 @@ def test_a_weak_key_file_is_refused_without_showing_it(
 
 
 def test_a_repetitive_environment_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from edureport import pseudonym
     from edureport.errors import UsageError
+    from edureport.ingest import pseudonym
 
     monkeypatch.setenv(pseudonym.KEY_ENV, "ab" * 20)  # 40 characters, 40 bits
     with pytest.raises(UsageError):
@@ -309,7 +309,7 @@ def test_a_generated_key_is_synced_strong_and_named_by_its_id(
 ) -> None:
     import os
 
-    from edureport import pseudonym
+    from edureport.ingest import pseudonym
 
     path = tmp_path / "state" / "pseudonym.key"
     monkeypatch.delenv(pseudonym.KEY_ENV, raising=False)
@@ -333,7 +333,9 @@ def test_a_generated_key_is_synced_strong_and_named_by_its_id(
 
 def test_a_rotated_key_changes_the_run_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run after a key rotation is not skipped as "unchanged": every pseudonym changes."""
-    from edureport import paths, pipeline, pseudonym
+    from edureport import paths
+    from edureport.ingest import pseudonym
+    from edureport.runs import pipeline
 
     folder = paths.RAW_DIR / paths.SAMPLE_COUNTY / "2022"
     monkeypatch.setenv(pseudonym.KEY_ENV, secrets.token_hex(16))

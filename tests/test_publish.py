@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from edureport import pipeline
 from edureport.errors import EXIT_OK
 from edureport.paths import REPO_ROOT
-from edureport.steps import sha256
+from edureport.runs import pipeline
+from edureport.runs.steps import sha256
 
 COUNTY, YEAR = "样本县", 2023
 RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
@@ -59,7 +59,7 @@ def fake_steps(run_dir: Path, params: Any, record: dict, options: Any, say: Any)
 SCRIPT = """
 import os, signal, sys
 from pathlib import Path
-from edureport import pipeline
+from edureport.runs import pipeline
 from edureport.errors import Interrupted
 from tests.test_publish import COUNTY, YEAR, fake_steps
 

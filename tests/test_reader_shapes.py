@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edureport import readers
 from edureport.errors import InputError
-from edureport.readers import read_sheets
+from edureport.ingest import readers
+from edureport.ingest.readers import read_sheets
 
 from .conftest import rewrite_part
 

@@ -25,12 +25,12 @@ from typing import Any
 import pytest
 import yaml
 
-from edureport import validate as v
-from edureport.clean import CleanResult, clean_folder
+from edureport.checks import validate as v
+from edureport.checks.policy import load_policy
 from edureport.errors import InputError
-from edureport.figures import compute
-from edureport.policy import load_policy
-from edureport.synthetic import Exchange, Officer, area_code, id_check_digit
+from edureport.ingest.clean import CleanResult, clean_folder
+from edureport.report.figures import compute
+from synthetic import Exchange, Officer, area_code, id_check_digit
 
 from .real_exports import (
     AID_HEADER,

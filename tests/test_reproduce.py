@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from edureport import paths, reproduce
+from edureport import paths
 from edureport.errors import EXIT_BAD_INPUT, EXIT_DIFFERS, EXIT_OK, EXIT_USAGE
+from edureport.runs import reproduce
 
 from .conftest import BIN, TEST_KEY, run_cli, sample_copy
 
@@ -146,7 +147,12 @@ def test_another_key_or_an_unknown_run_is_refused(baseline: Path) -> None:
 
 
 def test_installed_differences_are_named() -> None:
-    from edureport.provenance import code_version, lock_sha256, package_versions, python_version
+    from edureport.runs.provenance import (
+        code_version,
+        lock_sha256,
+        package_versions,
+        python_version,
+    )
 
     record = {
         "code_version": code_version(),

@@ -18,12 +18,12 @@ import nbformat
 import pytest
 from filelock import FileLock
 
-from edureport import pipeline
 from edureport.errors import EXIT_INTERNAL, EXIT_LOCKED, EdureportError, Interrupted
 from edureport.paths import NOTEBOOKS_DIR
-from edureport.provenance import code_fingerprint, lock_sha256
-from edureport.steps import sha256
-from edureport.synthetic import Targets, random_targets, write_county_year
+from edureport.runs import pipeline
+from edureport.runs.provenance import code_fingerprint, lock_sha256
+from edureport.runs.steps import sha256
+from synthetic import Targets, random_targets, write_county_year
 
 from .conftest import TEST_KEY, edureport
 
@@ -247,7 +247,8 @@ def test_changed_ledger_reruns_and_concurrent_runs_are_serialised(work: Path) ->
 # `kill -9` or `systemctl stop` could land there (pipeline.publish_hook runs before each step).
 STOP_IN_PUBLISH = """
 import os, signal, sys
-from edureport import cli, pipeline
+from edureport import cli
+from edureport.runs import pipeline
 def hook(step):
     if step == sys.argv[1]:
         os.kill(os.getpid(), getattr(signal, sys.argv[2]))

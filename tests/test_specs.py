@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from edureport import clean, paths, specs
-from edureport.clean import clean_folder
-from edureport.figures import compute, figure_codes, figure_table
-from edureport.normalize import category_values
-from edureport.validate import SUITES, validate
+from edureport import paths
+from edureport.checks.validate import SUITES, validate
+from edureport.ingest import clean, specs
+from edureport.ingest.clean import clean_folder
+from edureport.ingest.normalize import category_values
+from edureport.report.figures import compute, figure_codes, figure_table
 
 from .conftest import TEST_KEY, run_cli, sample_copy, write_csv, write_xlsx
 from .test_validate import tiny_conservation, tiny_policy, tiny_tables
@@ -45,7 +46,7 @@ def test_docs_show_the_specs_as_they_are() -> None:
     text = (paths.REPO_ROOT / "docs" / "ledgers.md").read_text(encoding="utf-8")
     start = text.index(specs.DOCS_BEGIN)
     end = text.index(specs.DOCS_END) + len(specs.DOCS_END)
-    assert text[start:end] == specs.markdown(), "run: python -m edureport.specs"
+    assert text[start:end] == specs.markdown(), "run: python -m edureport.ingest.specs"
 
 
 def test_keywords_find_one_ledger_each() -> None:
@@ -174,7 +175,7 @@ def test_case_checks_fail_on_a_repeated_number_and_a_missing_appearance(gx: obje
 
 @pytest.fixture(scope="module")
 def gx() -> object:
-    from edureport.validate import get_context
+    from edureport.checks.validate import get_context
 
     return get_context()
 

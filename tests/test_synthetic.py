@@ -22,7 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from edureport import synthetic as syn
+import synthetic as syn
 from edureport.paths import RAW_DIR
 
 SAMPLE = RAW_DIR / "示例县"

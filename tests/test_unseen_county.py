@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from edureport.clean import clean_folder
-from edureport.figures import compute
-from edureport.synthetic import BAD_KINDS, STYLES, Targets, random_targets, write_county_year
+from edureport.ingest.clean import clean_folder
+from edureport.report.figures import compute
+from synthetic import BAD_KINDS, STYLES, Targets, random_targets, write_county_year
 
 from .conftest import BIN, page_text
 

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from edureport import paths
-from edureport import validate as v
-from edureport.policy import Policy, national_defaults
+from edureport.checks import validate as v
+from edureport.checks.policy import Policy, national_defaults
 
 from .conftest import visible_text
 
@@ -358,7 +358,7 @@ def _aside(ledger: str, kind: str = "set_aside", accept: tuple[str, int] | None 
     """One set-aside row of ``ledger`` (officers' file, row 9), optionally accepted in config."""
 
     def mutate(t: Tables, c: Conservation) -> tuple[Policy, dict[str, Any]]:
-        from edureport.policy import Accepted
+        from edureport.checks.policy import Accepted
 
         rows = [(ledger, "名册.xlsx", 9, "用工性质", "用工性质无法识别", kind)]
         aside = pd.DataFrame(rows, columns=["ledger", "file", "row", "column", "reason", "kind"])
@@ -738,7 +738,7 @@ def test_offending_rows_are_capped(gx_context: Any) -> None:
 
 
 def test_unfinished_narrative_lists_each_place_with_its_line(gx_context: Any) -> None:
-    from edureport import steps
+    from edureport.runs import steps
 
     places = [5, 11, 25, 33, 37, 45, 49, 53, 60, 70, 80, 90]  # more than the console's usual 10
 

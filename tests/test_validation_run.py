@@ -116,7 +116,7 @@ def test_failed_run_keeps_the_last_good_report(tmp_path: Path) -> None:
 def test_the_new_scaffold_is_not_published(tmp_path: Path) -> None:
     """A narrative still marked 待填写 fails the narrative checks: exit 3, each place listed with
     its line in the console, the draft kept, nothing published."""
-    from edureport import narrative as nv
+    from edureport.report import narrative as nv
 
     folder = _copy_sample(tmp_path / "data", previous=False)
     (folder / nv.NARRATIVE_FILE).write_text(nv.template_text(), encoding="utf-8")

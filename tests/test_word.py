@@ -23,15 +23,15 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from PIL import Image
 
-from edureport import narrative as nv
 from edureport import paths
-from edureport.report import Report, Table, build
-from edureport.word import WORD_JOINER, write_docx
+from edureport.report import narrative as nv
+from edureport.report.document import Report, Table, build
+from edureport.report.word import WORD_JOINER, write_docx
 
 from .conftest import TEST_KEY
 
 DPI = 100
-BAR = (0x8C, 0x1C, 0x13)  # the aid chart's bar colour (edureport/charts.py)
+BAR = (0x8C, 0x1C, 0x13)  # the aid chart's bar colour (edureport/report/charts.py)
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext")
 MISSING = "LibreOffice (soffice) or poppler-utils missing: `make setup-test` installs them"
@@ -52,9 +52,9 @@ LONG_HEADER = ["序号", "学校名称", "受助人次", "资助金额"]
 @pytest.fixture(scope="module")
 def sample_reports() -> tuple[Report, Report]:
     """The bundled sample's report with its narrative, and a draft from the template."""
-    from edureport.clean import clean_folder
-    from edureport.figures import compute
-    from edureport.steps import report_date
+    from edureport.ingest.clean import clean_folder
+    from edureport.report.figures import compute
+    from edureport.runs.steps import report_date
 
     folder = paths.RAW_DIR / paths.SAMPLE_COUNTY / str(paths.SAMPLE_YEAR)
     with pytest.MonkeyPatch.context() as mp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import InputError
+from edureport.errors import InputError
 
 LEDGER_LIST = "台账清单.txt"
 # One plausible row per ledger, by canonical column (what a first-time analyst needs to see).
@@ -53,8 +53,8 @@ def new_county_year(folder: Path, county: str, year: int) -> list[str]:
 
     Returns one line per file: written, or already there.
     """
-    from . import narrative
-    from .policy import CONFIG_NAME
+    from edureport.checks.policy import CONFIG_NAME
+    from edureport.report import narrative
 
     folder = Path(folder)
     try:
@@ -81,7 +81,7 @@ def new_county_year(folder: Path, county: str, year: int) -> list[str]:
 def ledger_list(year: int) -> str:
     """The ledgers to bring (from their specs): file-name keyword, columns (required first), an
     example row; the optional ledgers last, marked so."""
-    from .specs import all_specs
+    from edureport.ingest.specs import all_specs
 
     parts = [
         f"{year}年度需要放入本文件夹的台账（.xlsx、.xls 或 .csv；按文件名中的关键词识别）\n"

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 from edureport import paths
-from edureport.figures import figure_codes
+from edureport.checks.policy import Policy
 from edureport.imports import SKIPPED_IMPORTS, import_lean  # noqa: F401  (re-exported)
-from edureport.pages import Cell, render
-from edureport.policy import Policy
-from edureport.specs import ledger_names, spec
+from edureport.ingest.specs import ledger_names, spec
+from edureport.report.figures import figure_codes
+from edureport.report.pages import Cell, render
 
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuite

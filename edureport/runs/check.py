@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from edureport.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,18 @@ class Finding:
 
 def check_folder(folder: Path, year: int) -> list[Finding]:
     """Everything a run of ``folder`` would refuse or stop on, and what it would leave out."""
-    from . import narrative
-    from .clean import EXCLUDED, clean_ledger, stated_records
-    from .ledgers import LEDGERS, find_ledger, ledger_files, ledger_hits, read_ledger, spec
-    from .policy import CONFIG_NAME, load_policy
-    from .validate import set_aside_frame, stated_totals_frame
+    from edureport.checks.policy import CONFIG_NAME, load_policy
+    from edureport.checks.validate import set_aside_frame, stated_totals_frame
+    from edureport.ingest.clean import EXCLUDED, clean_ledger, stated_records
+    from edureport.ingest.ledgers import (
+        LEDGERS,
+        find_ledger,
+        ledger_files,
+        ledger_hits,
+        read_ledger,
+        spec,
+    )
+    from edureport.report import narrative
 
     folder = Path(folder)
     try:

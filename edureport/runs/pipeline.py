@@ -48,8 +48,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from . import errors, steps
-from .errors import (
+from edureport import errors
+from edureport.errors import (
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_VALIDATION_FAILED,
@@ -62,17 +62,18 @@ from .errors import (
     status_of,
     storage_errors,
 )
-from .imports import import_lean
-from .keys import key_id
-from .paths import NOTEBOOKS_DIR, ledger_folder, published_dir
-from .provenance import (
+from edureport.imports import import_lean
+from edureport.keys import key_id
+from edureport.paths import NOTEBOOKS_DIR, ledger_folder, published_dir
+from edureport.runs import steps
+from edureport.runs.provenance import (
     code_fingerprint,
     code_version,
     lock_sha256,
     package_versions,
     python_version,
 )
-from .steps import check_parameters, sha256
+from edureport.runs.steps import check_parameters, sha256
 
 NOTEBOOKS = (
     ("1_clean", "清洗台账 clean"),
@@ -503,7 +504,7 @@ def _steps(
                     say(line)
         t0 = time.perf_counter()
         say(f"[{total}/{total}] 导出HTML export …")
-        from .render import export_html
+        from edureport.render import export_html
 
         meta = read_json(run_dir / "report_meta.json")
         export_html(

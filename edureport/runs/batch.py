@@ -1,6 +1,6 @@
 """``edureport batch``: every county of one year, on a local process pool or a Dask cluster.
 
-Each county is one :func:`edureport.pipeline.run` (its own lock, run folder and publish). One
+Each county is one :func:`edureport.runs.pipeline.run` (its own lock, run folder and publish). One
 county's failure never stops the others: its status and exit code are recorded. At the end the
 batch writes ``<out>/rollup-<year>.html`` and ``<out>/index.html`` and exits with the most severe
 county exit code (:func:`edureport.errors.most_severe`).
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import (
+from edureport.errors import (
     EXIT_INTERNAL,
     EdureportError,
     Interrupted,
@@ -23,11 +23,11 @@ from .errors import (
     most_severe,
     status_of,
 )
-from .figures import MONEY
-from .formatting import count_text, money_text
-from .paths import published_dir
-from .pipeline import RunOptions, published_version, read_json, run
-from .site import write_index, write_rollup
+from edureport.paths import published_dir
+from edureport.report.figures import MONEY
+from edureport.report.formatting import count_text, money_text
+from edureport.report.site import write_index, write_rollup
+from edureport.runs.pipeline import RunOptions, published_version, read_json, run
 
 # Key figures shown in the batch's table: (figure key, column heading).
 TABLE_FIGURES = (

@@ -20,7 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .paths import TEMPLATES_DIR
+from edureport.paths import TEMPLATES_DIR
 
 STYLESHEET = TEMPLATES_DIR / "edureport" / "report.css"
 PAGES_DIR = TEMPLATES_DIR / "pages"

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_DIFFERS, EXIT_OK, InputError, UsageError, storage_errors
-from .keys import key_id
-from .paths import ledger_folder, published_dir
-from .pipeline import (
+from edureport.errors import EXIT_DIFFERS, EXIT_OK, InputError, UsageError, storage_errors
+from edureport.keys import key_id
+from edureport.paths import ledger_folder, published_dir
+from edureport.runs.pipeline import (
     RUNS,
     SOURCES,
     RunOptions,
@@ -46,8 +46,8 @@ from .pipeline import (
     read_json,
     recover,
 )
-from .provenance import code_version, lock_sha256, package_versions, python_version
-from .steps import sha256
+from edureport.runs.provenance import code_version, lock_sha256, package_versions, python_version
+from edureport.runs.steps import sha256
 
 RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
 MAX_TEXT_LINES = 20  # differing report lines listed (the rest counted)

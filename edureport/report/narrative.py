@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .errors import InputError
-from .paths import RESOURCES_DIR
+from edureport.errors import InputError
+from edureport.paths import RESOURCES_DIR
 
 NARRATIVE_FILE = "narrative.md"
 TODO = "待填写"
@@ -185,8 +185,8 @@ def _check_refs(line: str, source: str, n: int, known: set[str], lead: int, hint
 def _not_computed(name: str, known: set[str]) -> str | None:
     """Why a figure the figure table declares was not computed (its ledger is optional and
     absent, or the figure does not exist this year), or None for a name that is not a figure."""
-    from .figures import figure_table
-    from .specs import spec
+    from edureport.ingest.specs import spec
+    from edureport.report.figures import figure_table
 
     table = figure_table()
     d = table.get(name)

@@ -11,8 +11,8 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
-from .errors import CellError, InputError
-from .normalize import (
+from edureport.errors import CellError, InputError
+from edureport.ingest.normalize import (
     amount_to_fen,
     integer,
     is_blank,
@@ -23,8 +23,8 @@ from .normalize import (
     synonyms,
     text,
 )
-from .readers import Sheet, read_sheets
-from .specs import LedgerSpec, ledger_names, spec
+from edureport.ingest.readers import Sheet, read_sheets
+from edureport.ingest.specs import LedgerSpec, ledger_names, spec
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 HEADER_SCAN_ROWS = 30

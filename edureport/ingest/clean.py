@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import normalize as nz
-from .csvsafe import read_csv, write_csv
-from .errors import CellError, InputError, UsageError
-from .ledgers import RawLedger, find_ledgers, read_ledger
-from .pseudonym import pseudonyms
-from .specs import Field, LedgerSpec, spec
+from edureport.errors import CellError, InputError, UsageError
+from edureport.ingest import normalize as nz
+from edureport.ingest.csvsafe import read_csv, write_csv
+from edureport.ingest.ledgers import RawLedger, find_ledgers, read_ledger
+from edureport.ingest.pseudonym import pseudonyms
+from edureport.ingest.specs import Field, LedgerSpec, spec
 
 SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason", "kind"]
 SET_ASIDE, EXCLUDED = "set_aside", "excluded"  # a row that could not be used; one a rule leaves out

@@ -37,7 +37,7 @@ from xml.parsers.expat import ExpatError, ParserCreate
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from edureport.errors import InputError
 
 EXCEL_MAX_ROWS = 1_048_576  # the last row of a worksheet; data there means the sheet was cut
 MAX_COLUMNS = 256  # no ledger is wider; a value beyond this is a stray cell, not a column

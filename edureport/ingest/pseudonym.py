@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from .keys import KEY_ENV, KEY_FILE_ENV, key, key_file, key_id
-from .normalize import expand, per_unique_coded
+from edureport.ingest.normalize import expand, per_unique_coded
+from edureport.keys import KEY_ENV, KEY_FILE_ENV, key, key_file, key_id
 
 __all__ = ["KEY_ENV", "KEY_FILE_ENV", "key", "key_file", "key_id", "pseudonyms"]
 

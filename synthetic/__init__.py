@@ -50,8 +50,8 @@ import pyarrow.csv as pacsv
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from .normalize import id_check_digit
-from .specs import all_specs
+from edureport.ingest.normalize import id_check_digit
+from edureport.ingest.specs import all_specs
 
 __all__ = [
     "AID_HEADER",
@@ -1089,7 +1089,7 @@ def _stamp(year: int) -> datetime:
 
 def _save_workbook(wb: Workbook, path: Path, stamp: datetime) -> None:
     """Save with fixed document and zip timestamps, so equal content gives equal bytes."""
-    wb.properties.creator = "edureport.synthetic"
+    wb.properties.creator = "synthetic"
     wb.properties.created = stamp
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -1502,7 +1502,7 @@ def write_county_year(
 def finished_narrative() -> str:
     """The narrative scaffold written out: each 待填写 replaced by its own instruction as text,
     no 同比 (``.change``: a generated county-year has no last year)."""
-    from .narrative import template_text
+    from edureport.report.narrative import template_text
 
     text = re.sub(r"（待填写：([^（）]*)）", r"\1", template_text())
     return re.sub(r"\{\{\s*[a-z_]+\.change\s*\}\}", "", text)

@@ -27,8 +27,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt
 
-from . import narrative as nv
-from .report import Report, Table
+from edureport.report import narrative as nv
+from edureport.report.document import Report, Table
 
 TITLE_FONT, TITLE_FALLBACK = "方正小标宋简体", "宋体"
 BODY_FONT = "仿宋_GB2312"

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import yaml
 
-from .errors import InputError
-from .formatting import change_text, count_text, money_text, wan_yuan
-from .normalize import synonyms
-from .paths import RESOURCES_DIR
+from edureport.errors import InputError
+from edureport.ingest.normalize import synonyms
+from edureport.paths import RESOURCES_DIR
+from edureport.report.formatting import change_text, count_text, money_text, wan_yuan
 
 if TYPE_CHECKING:
-    from .policy import ManualFigure, Policy
+    from edureport.checks.policy import ManualFigure, Policy
 
 Tables = Mapping[str, pd.DataFrame]
 MONEY = "万元"

@@ -15,14 +15,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import pages
-from .errors import InputError, UsageError
-from .paths import OUTPUTS_DIR, RAW_DIR, check_county, check_year, ledger_folder
+from edureport.errors import InputError, UsageError
+from edureport.paths import OUTPUTS_DIR, RAW_DIR, check_county, check_year, ledger_folder
+from edureport.report import pages
 
 if TYPE_CHECKING:
-    from .clean import CleanResult
-    from .report import Report
-    from .validate import ValidationReport
+    from edureport.checks.validate import ValidationReport
+    from edureport.ingest.clean import CleanResult
+    from edureport.report.document import Report
 
 PREVIOUS = "previous"  # in a run folder: last year's cleaned ledgers and their validation
 PREVIOUS_STATE = "previous.json"  # in a run folder: what became of last year's ledgers
@@ -35,15 +35,20 @@ def prepare(step: str) -> None:
     kernel it starts early, while the previous notebook still runs, and the notebook's cells
     then find everything loaded (see "proposed" in docs/performance.md).
     """
+    # imported for their import cost, paid here ahead of the notebook's cells
     if step == "1_clean":
-        from . import clean, figures
+        from edureport.ingest import clean
+        from edureport.report import figures
     elif step == "2_validate":
-        from . import clean, figures, narrative, policy, report, validate  # noqa: F401
+        from edureport.checks import policy, validate  # noqa: F401
+        from edureport.ingest import clean
+        from edureport.report import document, figures, narrative
 
         validate.get_context()
         narrative.prepare()
     elif step == "3_report":
-        from . import charts, clean, figures, narrative, report, word  # noqa: F401
+        from edureport.ingest import clean  # noqa: F401
+        from edureport.report import charts, document, figures, narrative, word  # noqa: F401
 
         charts.prepare()
         narrative.prepare()
@@ -69,7 +74,7 @@ def check_parameters(county: Any, year: Any) -> None:
 
 def report_date(data: Path, year: int) -> dt.date:
     """The date certificates must be valid on (the year's policy, else 31 December)."""
-    from .policy import load_policy
+    from edureport.checks.policy import load_policy
 
     return load_policy(data, year).report_date
 
@@ -94,7 +99,7 @@ def clean(
     before they feed 同比), their figures to ``previous_figures.json``, and what became of them
     (missing, unreadable, cleaned) to ``previous.json``.
     """
-    from .clean import clean_folder
+    from edureport.ingest.clean import clean_folder
 
     data, run = resolve(county, year, data_dir, run_dir)
     result = clean_folder(data, year)
@@ -112,9 +117,9 @@ def _clean_previous(data: Path, run: Path, year: int) -> None:
     """Clean ``<year-1>`` beside ``data`` into ``run/previous/``; record the outcome."""
     import shutil
 
-    from .clean import clean_folder
-    from .figures import compute_for
-    from .policy import load_policy
+    from edureport.checks.policy import load_policy
+    from edureport.ingest.clean import clean_folder
+    from edureport.report.figures import compute_for
 
     prev_dir = data.parent / str(year - 1)
     shown = f"{data.parent.name}/{year - 1}/"
@@ -170,12 +175,12 @@ def report(
     year's data) is a failed check of the validation step; the notes of that step (last year's
     data missing where no 同比 is used) are the report's warnings.
     """
-    from . import narrative as nv
-    from .clean import CleanResult
-    from .figures import compute_for
-    from .policy import load_policy
-    from .report import audit_numbers, build, html_fragments
-    from .word import write_docx
+    from edureport.checks.policy import load_policy
+    from edureport.ingest.clean import CleanResult
+    from edureport.report import narrative as nv
+    from edureport.report.document import audit_numbers, build, html_fragments
+    from edureport.report.figures import compute_for
+    from edureport.report.word import write_docx
 
     data, run = resolve(county, year, data_dir, run_dir)
     cleaned = CleanResult.load(run)
@@ -263,7 +268,7 @@ def clean_lines(run: Path) -> list[str]:
     path = run / "conservation.json"
     if not path.exists():
         return []
-    from .validate import SUITE_TITLES
+    from edureport.checks.validate import SUITE_TITLES
 
     meta = json.loads(path.read_text(encoding="utf-8"))
     lines = []
@@ -327,7 +332,7 @@ def data_note(run: Path) -> str:
 
 def manual_lines(run: Path) -> list[str]:
     """One line per figure declared by hand in config.yaml (人工填报), from ``figures.json``."""
-    from .figures import Registry
+    from edureport.report.figures import Registry
 
     path = run / "figures.json"
     if not path.is_file():
@@ -341,8 +346,8 @@ def manual_lines(run: Path) -> list[str]:
 
 def provenance_footer(run: Path, rep: Report) -> str:
     """Report date, input hashes, code version and run id, at the foot of the report."""
-    from . import __version__
-    from .provenance import code_version
+    from edureport import __version__
+    from edureport.runs.provenance import code_version
 
     inputs = (
         json.loads((run / "inputs.json").read_text("utf-8"))
@@ -371,9 +376,9 @@ def validate(
     last year's cleaned ledgers are first validated with the same ledger suites
     (``previous/validation.json``).
     """
-    from .clean import CleanResult
-    from .policy import load_policy
-    from .validate import validate as run_suites
+    from edureport.checks.policy import load_policy
+    from edureport.checks.validate import validate as run_suites
+    from edureport.ingest.clean import CleanResult
 
     data, run = resolve(county, year, data_dir, run_dir)
     cleaned = CleanResult.load(run)
@@ -406,9 +411,9 @@ def narrative_checks(
     Raises InputError for an unknown name (with the nearest names) or a number typed by hand
     (each with its line and column).
     """
-    from . import narrative as nv
-    from .figures import compute_for
-    from .report import audit_numbers, build, change_references, completeness
+    from edureport.report import narrative as nv
+    from edureport.report.document import audit_numbers, build, change_references, completeness
+    from edureport.report.figures import compute_for
 
     reg = compute_for(cleaned.tables, policy)
     reg.write(run / "figures.json")
@@ -501,7 +506,7 @@ def _previous_problems(
             }
             for text in failed
         ], []
-    from .figures import Registry
+    from edureport.report.figures import Registry
 
     previous = Registry.read(run / "previous_figures.json")
     return [
@@ -519,10 +524,10 @@ def _previous_problems(
 def _validate_previous(prev_dir: Path, run: Path, prev_year: int) -> list[str]:
     """Validate last year's cleaned ledgers (``run/previous/``) with the ledger suites; write
     ``previous/validation.json`` and ``.html``; return one line per failed check."""
-    from .clean import CleanResult
-    from .policy import load_policy
-    from .validate import LEDGER_SUITES, SUITE_TITLES
-    from .validate import validate as run_suites
+    from edureport.checks.policy import load_policy
+    from edureport.checks.validate import LEDGER_SUITES, SUITE_TITLES
+    from edureport.checks.validate import validate as run_suites
+    from edureport.ingest.clean import CleanResult
 
     cleaned = CleanResult.load(run / PREVIOUS)
     try:
@@ -549,7 +554,7 @@ def _validate_previous(prev_dir: Path, run: Path, prev_year: int) -> list[str]:
 
 def usable_previous(run: Path) -> Any:
     """Last year's figures for 同比, only if last year's ledgers passed validation."""
-    from .figures import Registry
+    from edureport.report.figures import Registry
 
     state = _read_json(run / PREVIOUS_STATE)
     path = run / "previous_figures.json"

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 if TYPE_CHECKING:
-    from .clean import CleanResult
-    from .validate import ValidationReport
+    from edureport.checks.validate import ValidationReport
+    from edureport.ingest.clean import CleanResult
 
 NOTEBOOK = "notebook.html.j2"  # templates/pages/: the macros below
 
 
 def _macro(name: str) -> Any:
-    from . import pages
+    from edureport.report import pages
 
     return pages.macro(NOTEBOOK, name)
 
@@ -59,7 +59,7 @@ COUNT_HEADERS = ("台账", "文件", "数据行", "清洗后", "剔除", "不计
 
 def clean_overview(result: CleanResult, run: Path) -> Html:
     """One line (read, cleaned, set aside, excluded; where it went), the rows per ledger, notes."""
-    from .validate import SUITE_TITLES
+    from edureport.checks.validate import SUITE_TITLES
 
     c = result.conservation
     raw = sum(x["raw_rows"] for x in c.values())
@@ -103,7 +103,7 @@ def clean_overview(result: CleanResult, run: Path) -> Html:
 
 def set_aside_table(result: CleanResult) -> Html:
     """Every row set aside or excluded, whole: ledger, file, row, column, reason."""
-    from .validate import SUITE_TITLES
+    from edureport.checks.validate import SUITE_TITLES
 
     frame = result.set_aside
     if frame.empty:
@@ -123,7 +123,7 @@ def set_aside_table(result: CleanResult) -> Html:
 def validation_overview(report: ValidationReport, run: Path) -> Html:
     """One line (passed, failed, not configured; where the page is), then the failed checks in
     full with their rows, then the set-aside accounting; every check follows in its own table."""
-    from .steps import set_aside_text
+    from edureport.runs.steps import set_aside_text
 
     s = report.summary()
     failed = report.failed
@@ -153,7 +153,7 @@ def all_checks(report: ValidationReport) -> Html:
 
 
 def _checks(checks: Sequence[Any]) -> str:
-    from .validate import STATUS_ZH, SUITE_TITLES
+    from edureport.checks.validate import STATUS_ZH, SUITE_TITLES
 
     rows = []
     for c in checks:

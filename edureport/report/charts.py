@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from functools import cache
 
-from .figures import Registry, programmes
+from edureport.report.figures import Registry, programmes
 
 # Debian's fonts-noto-cjk (installed by `make setup` / .ci/run) and fonts-wqy-microhei.
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "Source Han Sans SC")

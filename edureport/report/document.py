@@ -6,12 +6,12 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import narrative as nv
-from . import pages
-from .charts import CHARTS
-from .errors import InputError
-from .figures import Registry, programmes
-from .formatting import percent, rounding_note
+from edureport.errors import InputError
+from edureport.report import narrative as nv
+from edureport.report import pages
+from edureport.report.charts import CHARTS
+from edureport.report.figures import Registry, programmes
+from edureport.report.formatting import percent, rounding_note
 
 TABLES = ("aid", "exchange", "inspections", "officers")
 

@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from .errors import CellError
-from .paths import RESOURCES_DIR
+from edureport.errors import CellError
+from edureport.paths import RESOURCES_DIR
 
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[、，,；;／/·.（）()【】\[\]“”\"'《》:：\-—_]")
@@ -574,7 +574,7 @@ def category_values(kind: str) -> dict[str, list[str]]:
     shared = synonyms()["values"]
     if kind in shared:
         return shared[kind]
-    from .specs import inline_categories
+    from edureport.ingest.specs import inline_categories
 
     return inline_categories()[kind]
 

@@ -10,7 +10,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from .paths import EXPECTATIONS_DIR, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT
+from edureport.paths import EXPECTATIONS_DIR, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT
 
 LOCK_FILE = REPO_ROOT / "requirements.lock"  # exact versions and hashes (`make lock`)
 PYPROJECT = REPO_ROOT / "pyproject.toml"

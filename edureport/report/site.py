@@ -6,7 +6,7 @@ no script and no external request. Every text that comes from the ledgers or the
 pages are built only from published ``figures.json``, ``published.json`` and run records).
 
 A county-year's published files are read from the one version ``current`` points at (resolved
-once per county-year, :func:`edureport.pipeline.published_version`), so a publish switching in
+once per county-year, :func:`edureport.runs.pipeline.published_version`), so a publish switching in
 meanwhile never mixes two runs' figures and state; links point at the stable names
 (``<county>/<year>/report.html``).
 """
@@ -18,10 +18,17 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .figures import MONEY, Figure, Registry
-from .formatting import percent, rounding_note
-from .pages import Cell, Table, render
-from .pipeline import STATE, list_runs, now, published_version, read_json, write_atomic
+from edureport.report.figures import MONEY, Figure, Registry
+from edureport.report.formatting import percent, rounding_note
+from edureport.report.pages import Cell, Table, render
+from edureport.runs.pipeline import (
+    STATE,
+    list_runs,
+    now,
+    published_version,
+    read_json,
+    write_atomic,
+)
 
 INDEX = "index.html"
 # The Chinese status words of run records and batch outcomes.

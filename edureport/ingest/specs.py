@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .paths import RESOURCES_DIR
+from edureport.paths import RESOURCES_DIR
 
 SPECS_DIR = RESOURCES_DIR / "ledgers"
 TYPES = ("string", "integer", "number", "date", "boolean", "money")
@@ -42,7 +42,7 @@ class Field:
     title: str  # the header counties use most, and the label in messages
     synonyms: tuple[str, ...]  # other headers meaning the same column
     type: str
-    normaliser: str  # a name in edureport.clean.NORMALISERS
+    normaliser: str  # a name in edureport.ingest.clean.NORMALISERS
     required: bool = True  # the column must be in the file
     category: str | None = None  # its value set: synonyms.yaml ``values``, or ``values`` here
     values: dict[str, tuple[str, ...]] | None = None  # canonical value -> its variants
@@ -257,7 +257,7 @@ NORMALISER_DOCS = {
 
 def markdown() -> str:
     """The ledgers section of docs/ledgers.md, from the specs (between the markers)."""
-    from .normalize import category_values
+    from edureport.ingest.normalize import category_values
 
     out = [DOCS_BEGIN, ""]
     for n, s in enumerate(all_specs().values(), 1):
@@ -324,8 +324,8 @@ def write_docs(path: Any) -> bool:
     return new != text
 
 
-if __name__ == "__main__":  # python -m edureport.specs: regenerate docs/ledgers.md's tables
-    from .paths import REPO_ROOT
+if __name__ == "__main__":  # python -m edureport.ingest.specs: regenerate docs/ledgers.md's tables
+    from edureport.paths import REPO_ROOT
 
     changed = write_docs(REPO_ROOT / "docs" / "ledgers.md")
     print("docs/ledgers.md " + ("rewritten" if changed else "unchanged"))
