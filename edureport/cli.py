@@ -239,7 +239,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(line)
         return found.exit_code
     if args.command == "runs":
-        from edureport.runs.pipeline import list_runs
+        from edureport.runs.folder import list_runs
 
         rows = list_runs(args.out, args.county, args.year)
         for r in rows:

@@ -20,7 +20,7 @@ from edureport.errors import (
     StorageError,
     storage_errors,
 )
-from edureport.runs import pipeline
+from edureport.runs import folder, kernels, pipeline, publish
 
 from .test_runs import (
     COUNTY,
@@ -96,18 +96,18 @@ def test_disk_full_while_publishing(
 
     def hook(step: str) -> None:
         if step == "stage figures.json":
-            path = next((published(work) / pipeline.VERSIONS).glob("*.partial")) / "figures.json"
+            path = next((published(work) / folder.VERSIONS).glob("*.partial")) / "figures.json"
             full.append(str(path))
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(pipeline, "publish_hook", hook)
+    monkeypatch.setattr(publish, "publish_hook", hook)
     code, err = _main(work, capsys)
     assert code == EXIT_IO
     assert "磁盘空间不足 disk full" in err and full[0] in err and "Traceback" not in err
     record = _record(new_run(work, before))
     assert record["status"] == "disk_full" and record["exit_code"] == EXIT_IO
     assert full[0] in record["error"] and "note" in record  # discarded before the switch
-    assert not list((published(work) / pipeline.VERSIONS).glob("*.partial"))
+    assert not list((published(work) / folder.VERSIONS).glob("*.partial"))
     assert_intact(work, report)
 
 
@@ -118,7 +118,7 @@ def test_disk_full_when_even_the_record_cannot_be_written(
     """Every write fails once the notebooks are done: still a named fault, no traceback; the
     record left ``running`` is settled as interrupted by the next run."""
     report, before = (published(work) / "report.html").read_bytes(), run_dirs(work)
-    real_steps, real_write = pipeline._steps, pipeline.write_atomic
+    real_steps, real_write = pipeline._steps, folder.write_atomic
     full = False
 
     def steps(*args: Any, **kwargs: Any) -> pipeline.RunResult:
@@ -133,14 +133,14 @@ def test_disk_full_when_even_the_record_cannot_be_written(
         real_write(path, text)
 
     monkeypatch.setattr(pipeline, "_steps", steps)
-    monkeypatch.setattr(pipeline, "write_atomic", write_atomic)
+    monkeypatch.setattr(folder, "write_atomic", write_atomic)
     with pytest.raises(StorageError) as caught:
         pipeline.run(COUNTY, YEAR, work / "data", work / "out", pipeline.RunOptions(force=True))
     assert caught.value.exit_code == EXIT_IO and "磁盘空间不足" in str(caught.value)
     run_dir = new_run(work, before)
     assert _record(run_dir)["status"] == "running"  # the last write that could be made
     assert_intact(work, report)
-    monkeypatch.setattr(pipeline, "write_atomic", real_write)
+    monkeypatch.setattr(folder, "write_atomic", real_write)
     pipeline.recover(published(work), lambda _line: None)
     assert _record(run_dir)["status"] == "interrupted"
 
@@ -175,7 +175,7 @@ def test_a_ledger_saved_during_the_run_stops_it(
     report, before = (published(work) / "report.html").read_bytes(), run_dirs(work)
     data = work / "data" / COUNTY / str(YEAR)
     ledger = next(p for p in sorted(data.iterdir()) if "资助发放" in p.name)
-    real = pipeline._execute
+    real = kernels._execute
 
     def execute(name: str, *args: Any, **kwargs: Any) -> None:
         real(name, *args, **kwargs)

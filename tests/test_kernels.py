@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from edureport.runs import kernels as kernel_pool
 from edureport.runs import pipeline
 
 from .test_runs import kernels_of
@@ -64,7 +65,7 @@ def execute(km: object, folder: Path, name: str, out: Path) -> nbformat.Notebook
     out.mkdir(parents=True, exist_ok=True)
     (out / "notebooks").mkdir(exist_ok=True)
     options = pipeline.RunOptions(notebooks_dir=folder, cell_timeout=60)
-    pipeline._execute(name, out, {}, options, km)
+    kernel_pool._execute(name, out, {}, options, km)
     return nbformat.read(out / "notebooks" / f"{name}.ipynb", as_version=4)
 
 
@@ -74,7 +75,7 @@ def test_kernels_listen_on_unix_sockets_in_a_short_private_folder(tmp_path: Path
     deep = tmp_path / ("某某自治县教育局" * 4) / "2022" / "runs" / "20261128T000000-abcdef"
     folder = notebook(deep / "nb", "1_clean", "1 + 1")
     assert len(str(deep / "k1-1").encode()) > 108
-    kernels = pipeline._Kernels(folder)
+    kernels = kernel_pool._Kernels(folder)
     with kernels:
         km = kernels.take("1_clean")
         info = json.loads(Path(km.connection_file).read_text("utf-8"))
@@ -101,11 +102,11 @@ def test_kernels_listen_on_unix_sockets_in_a_short_private_folder(tmp_path: Path
 def test_kernels_started_at_the_same_moment_all_start(tmp_path: Path) -> None:
     """Four kernels in two runs' kernel sets, all started at once (what collided over TCP)."""
     folder = notebook(tmp_path / "nb", "1_clean", "import os\nos.getpid()")
-    sets = [pipeline._Kernels(folder), pipeline._Kernels(folder)]
+    sets = [kernel_pool._Kernels(folder), kernel_pool._Kernels(folder)]
     managers: list[object] = []
     lock = threading.Lock()
 
-    def start(kernels: pipeline._Kernels) -> None:
+    def start(kernels: kernel_pool._Kernels) -> None:
         from jupyter_core.utils import ensure_event_loop
 
         try:
@@ -138,7 +139,7 @@ def test_a_kernel_started_ahead_is_prepared_silently(tmp_path: Path) -> None:
         "print('edureport.ingest.clean' in sys.modules, 'edureport.report.figures' in sys.modules)"
     )
     folder = notebook(tmp_path / "nb", "1_clean", code)
-    with pipeline._Kernels(folder) as kernels:
+    with kernel_pool._Kernels(folder) as kernels:
         kernels.start_ahead("1_clean")
         kernels.start_ahead("1_clean")  # at most one ahead
         assert len(kernels.kernels) == 1
@@ -154,7 +155,7 @@ def test_a_kernel_started_ahead_is_prepared_silently(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_failed_step_leaves_no_kernel(tmp_path: Path) -> None:
     folder = notebook(tmp_path / "nb", "1_clean", "raise ValueError('boom')")
-    kernels = pipeline._Kernels(folder)
+    kernels = kernel_pool._Kernels(folder)
     with pytest.raises(pipeline.EdureportError, match="boom"), kernels:
         km = kernels.take("1_clean")
         kernels.start_ahead("2_validate")  # started ahead, never used
@@ -205,6 +206,6 @@ def test_socket_folders_of_killed_runs_are_swept(tmp_path: Path) -> None:
         (folder / "k1-1").write_text("")
         if name != "recent":
             os.utime(folder, (old, old))
-    pipeline._sweep_socket_dirs(tmp_path)
+    kernel_pool._sweep_socket_dirs(tmp_path)
     assert not folders["killed"].exists()
     assert folders["recent"].exists() and folders["alive"].exists()

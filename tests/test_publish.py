@@ -19,18 +19,18 @@ import pytest
 
 from edureport.errors import EXIT_OK
 from edureport.paths import REPO_ROOT
-from edureport.runs import pipeline
+from edureport.runs import folder, kernels, pipeline, publish
 from edureport.runs.steps import sha256
 
 COUNTY, YEAR = "样本县", 2023
 RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
-NAMES = (*pipeline.PUBLISHED, pipeline.STATE)  # every name a reader may open
+NAMES = (*folder.PUBLISHED, folder.STATE)  # every name a reader may open
 
 
 def write_results(run_dir: Path) -> None:
     """What a passing run leaves in its folder (but run.json): each file names the run."""
     rid = run_dir.name
-    for name in pipeline.PUBLISHED:
+    for name in folder.PUBLISHED:
         path = run_dir / name
         if name == "run.json":
             continue
@@ -59,7 +59,7 @@ def fake_steps(run_dir: Path, params: Any, record: dict, options: Any, say: Any)
 SCRIPT = """
 import os, signal, sys
 from pathlib import Path
-from edureport.runs import pipeline
+from edureport.runs import pipeline, publish
 from edureport.errors import Interrupted
 from tests.test_publish import COUNTY, YEAR, fake_steps
 
@@ -74,7 +74,7 @@ def stop(signum, frame):  # as the command line does
 
 signal.signal(signal.SIGTERM, stop)
 pipeline._steps = fake_steps
-pipeline.publish_hook = hook
+publish.publish_hook = hook
 out = root / "out"
 try:
     if mode == "recover":
@@ -111,7 +111,7 @@ def target_of(root: Path) -> Path:
 def fake_run(root: Path, monkeypatch: pytest.MonkeyPatch, hook: Any = None) -> str:
     """One passing run in this process; its id."""
     monkeypatch.setattr(pipeline, "_steps", fake_steps)
-    monkeypatch.setattr(pipeline, "publish_hook", hook)
+    monkeypatch.setattr(publish, "publish_hook", hook)
     options = pipeline.RunOptions(force=True)
     result = pipeline.run(COUNTY, YEAR, root / "data", root / "out", options, lambda _: None)
     assert result.published and result.run_dir is not None
@@ -130,9 +130,9 @@ def published_run(target: Path) -> str:
             seen[f.relative_to(target).as_posix()] = set(RUN_ID.findall(f.read_text("utf-8")))
     ids = set().union(*seen.values())
     assert len(ids) == 1 and all(seen.values()), seen
-    state = json.loads((target / pipeline.STATE).read_text("utf-8"))
+    state = json.loads((target / folder.STATE).read_text("utf-8"))
     if "files" in state:  # the manifest (plain files from before versions have none)
-        assert set(state["files"]) == set(seen) - {pipeline.STATE}
+        assert set(state["files"]) == set(seen) - {folder.STATE}
         for rel, digest in state["files"].items():
             assert sha256(target / rel) == digest, rel
     return ids.pop()
@@ -151,13 +151,13 @@ def recover(target: Path) -> list[str]:
 
 def assert_clean(target: Path) -> None:
     """After recovery: the versioned layout, nothing staged or half renamed left."""
-    current = pipeline._current(target)
-    assert current and (target / pipeline.VERSIONS / current).is_dir()
+    current = publish._current(target)
+    assert current and (target / folder.VERSIONS / current).is_dir()
     for name in NAMES:
-        assert os.readlink(target / name) == f"{pipeline.CURRENT}/{name}", name
-    versions = sorted(p.name for p in (target / pipeline.VERSIONS).iterdir())
-    assert all(not v.endswith(pipeline.STAGING) for v in versions), versions
-    assert current == versions[-1] and len(versions) <= pipeline.KEEP_VERSIONS
+        assert os.readlink(target / name) == f"{folder.CURRENT}/{name}", name
+    versions = sorted(p.name for p in (target / folder.VERSIONS).iterdir())
+    assert all(not v.endswith(folder.STAGING) for v in versions), versions
+    assert current == versions[-1] and len(versions) <= folder.KEEP_VERSIONS
     assert not [p for p in target.iterdir() if p.name.startswith(".") and p.name != ".lock"]
 
 
@@ -171,12 +171,12 @@ def steps_of_a_publish(root: Path, monkeypatch: pytest.MonkeyPatch, mode: str = 
     trial = root.parent / f"{root.name}-steps"
     shutil.copytree(root, trial, symlinks=True)
     steps: list[str] = []
-    monkeypatch.setattr(pipeline, "publish_hook", steps.append)
+    monkeypatch.setattr(publish, "publish_hook", steps.append)
     if mode == "recover":
         recover(target_of(trial))
     else:
         fake_run(trial, monkeypatch, steps.append)
-    monkeypatch.setattr(pipeline, "publish_hook", None)
+    monkeypatch.setattr(publish, "publish_hook", None)
     shutil.rmtree(trial)
     return steps
 
@@ -193,7 +193,7 @@ def test_stopped_at_every_step_of_a_publish(
     steps = steps_of_a_publish(base, monkeypatch)
     assert "switch" in steps and steps[-1] == "done"
     assert [s for s in steps if s.startswith("stage ")] == [
-        f"stage {n}" for n in (*pipeline.PUBLISHED, pipeline.STATE)
+        f"stage {n}" for n in (*folder.PUBLISHED, folder.STATE)
     ]
     switched_after = steps.index("switch")  # the hook runs before the step it names
     for i, step in enumerate(steps):
@@ -215,8 +215,8 @@ def test_stopped_at_every_step_of_a_publish(
             assert code == 143, step
             assert record["status"] == ("published" if switched else "interrupted"), step
             if not switched:
-                assert record["note"] == pipeline.DISCARDED and record["exit_code"] == 143
-                assert not list((target / pipeline.VERSIONS).glob(f"*-{new}*")), step
+                assert record["note"] == publish.DISCARDED and record["exit_code"] == 143
+                assert not list((target / folder.VERSIONS).glob(f"*-{new}*")), step
         # the next run's recovery: the same publication, the records true
         recover(target)
         assert published_run(target) == (new if switched else old), step
@@ -227,8 +227,8 @@ def test_stopped_at_every_step_of_a_publish(
             assert record == json.loads((target / "run.json").read_text("utf-8"))
         else:
             assert record["status"] == "interrupted", step
-            assert record["note"] == pipeline.DISCARDED, step
-            assert not list((target / pipeline.VERSIONS).glob(f"*-{new}*")), step
+            assert record["note"] == publish.DISCARDED, step
+            assert not list((target / folder.VERSIONS).glob(f"*-{new}*")), step
         assert status(target, old)["status"] == "published"
         # and a whole next run publishes; the records stay as they are
         third = fake_run(root, monkeypatch)
@@ -261,8 +261,8 @@ def test_the_first_publish_killed_at_every_step(
         if i <= steps.index("switch"):
             assert not any((target / n).exists() for n in NAMES), step
             assert status(target, new)["status"] == "interrupted"
-            assert not (target / pipeline.VERSIONS).exists() or not list(
-                (target / pipeline.VERSIONS).iterdir()
+            assert not (target / folder.VERSIONS).exists() or not list(
+                (target / folder.VERSIONS).iterdir()
             )
         else:
             assert published_run(target) == new and status(target, new)["status"] == "published"
@@ -276,9 +276,9 @@ def test_old_versions_are_removed_after_a_switch(
     root = make_root(tmp_path)
     ids = [fake_run(root, monkeypatch) for _ in range(5)]
     target = target_of(root)
-    versions = sorted(p.name for p in (target / pipeline.VERSIONS).iterdir())
+    versions = sorted(p.name for p in (target / folder.VERSIONS).iterdir())
     assert versions == [f"{n:06d}-{ids[n - 1]}" for n in (3, 4, 5)]
-    assert pipeline._current(target) == versions[-1] and published_run(target) == ids[-1]
+    assert publish._current(target) == versions[-1] and published_run(target) == ids[-1]
     assert all(status(target, r)["status"] == "published" for r in ids)
 
 
@@ -294,7 +294,7 @@ def test_a_reader_never_sees_two_runs(tmp_path: Path, monkeypatch: pytest.Monkey
     seen: set[str] = {first}
     reads = 0
     while publisher.poll() is None or reads < 10:
-        folder = pipeline.published_version(target)
+        folder = publish.published_version(target)
         try:
             ids = set()
             for name in NAMES:
@@ -328,11 +328,11 @@ def make_legacy(root: Path, *runs: str, mixed_with: str | None = None) -> Path:
         write_results(run_dir)
         record = {"run_id": rid, "status": "published", "exit_code": 0, "fingerprint": "f"}
         (run_dir / "run.json").write_text(json.dumps(record), "utf-8")
-    for i, name in enumerate(pipeline.PUBLISHED):
+    for i, name in enumerate(folder.PUBLISHED):
         src = target / "runs" / (mixed_with if mixed_with and i % 2 else runs[-1]) / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, target / name)
     state = {"fingerprint": "f", "run_id": runs[-1], "published": "2024-01-01T00:00:00+08:00"}
-    (target / pipeline.STATE).write_text(json.dumps(state), "utf-8")
+    (target / folder.STATE).write_text(json.dumps(state), "utf-8")
     return target
 
 
@@ -357,7 +357,7 @@ def test_plain_files_migrate_and_the_report_is_there_throughout(
         new = fake_run(root, monkeypatch)
         assert published_run(target) == new, step
         assert_clean(target)
-        assert len(list((target / pipeline.VERSIONS).iterdir())) == 2
+        assert len(list((target / folder.VERSIONS).iterdir())) == 2
         shutil.rmtree(root)
 
 
@@ -366,11 +366,11 @@ def test_a_run_migrates_then_publishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
 ) -> None:
     if not exchange:  # as on a system without renameat2: folders moved aside, then linked
-        monkeypatch.setattr(pipeline, "_exchange", lambda _a, _b: False)
+        monkeypatch.setattr(publish, "_exchange", lambda _a, _b: False)
     elif sys.platform == "linux":  # the atomic exchange a plain folder is replaced with
         (tmp_path / "x").mkdir()
         (tmp_path / "y").symlink_to("x")
-        assert pipeline._exchange(tmp_path / "x", tmp_path / "y")
+        assert publish._exchange(tmp_path / "x", tmp_path / "y")
         assert (tmp_path / "x").is_symlink() and not (tmp_path / "y").is_symlink()
         (tmp_path / "x").unlink()
         (tmp_path / "y").rmdir()
@@ -380,9 +380,9 @@ def test_a_run_migrates_then_publishes(
     new = fake_run(root, monkeypatch)
     assert published_run(target) == new
     assert_clean(target)
-    first = target / pipeline.VERSIONS / f"000001-{old}"
+    first = target / folder.VERSIONS / f"000001-{old}"
     assert RUN_ID.findall((first / "report.html").read_text("utf-8")) == [old]
-    assert json.loads((first / pipeline.STATE).read_text("utf-8"))["fingerprint"] == "f"
+    assert json.loads((first / folder.STATE).read_text("utf-8"))["fingerprint"] == "f"
 
 
 @pytest.mark.parametrize("cut_status", ["published", "interrupted"])
@@ -397,16 +397,16 @@ def test_a_publish_cut_short_by_the_old_release(
     target = make_legacy(make_root(tmp_path), before, cut, mixed_with=before)
     record = status(target, cut) | {"status": cut_status}
     (target / "runs" / cut / "run.json").write_text(json.dumps(record), "utf-8")
-    (target / pipeline.STATE).write_text(json.dumps({"fingerprint": "f", "run_id": before}))
+    (target / folder.STATE).write_text(json.dumps({"fingerprint": "f", "run_id": before}))
     journal = {"run_id": cut, "fingerprint": "g"}
-    (target / pipeline.LEGACY_JOURNAL).write_text(json.dumps(journal), "utf-8")
+    (target / folder.LEGACY_JOURNAL).write_text(json.dumps(journal), "utf-8")
     with pytest.raises(AssertionError):
         published_run(target)  # mixed, as the review found it
     recover(target)
     assert_clean(target)
     if cut_status == "published":
         assert published_run(target) == cut
-        assert json.loads((target / pipeline.STATE).read_text("utf-8"))["fingerprint"] == "g"
+        assert json.loads((target / folder.STATE).read_text("utf-8"))["fingerprint"] == "g"
     else:
         assert published_run(target) == before
         assert status(target, cut)["status"] == "interrupted"  # never relabelled
@@ -421,7 +421,7 @@ def test_a_copy_that_followed_the_links_is_published_again(
     ids = [fake_run(root, monkeypatch) for _ in range(2)]
     shutil.copytree(root, tmp_path / "b")
     target = target_of(tmp_path / "b")
-    assert (target / pipeline.CURRENT).is_dir() and not (target / pipeline.CURRENT).is_symlink()
+    assert (target / folder.CURRENT).is_dir() and not (target / folder.CURRENT).is_symlink()
     assert published_run(target) == ids[-1]
     recover(target)
     assert published_run(target) == ids[-1]
@@ -440,4 +440,4 @@ def test_paths_reach_papermill_unformatted() -> None:
 
     params = add_builtin_parameters({"county": "x", "year": 2023, "run_dir": "r"})
     for raw in ("/tmp/a{}b/测试{x}县/2023/n.ipynb", "/o/{county}/{0}/}{/n.ipynb"):
-        assert parameterize_path(pipeline._literal(Path(raw)), params) == raw
+        assert parameterize_path(kernels._literal(Path(raw)), params) == raw

@@ -20,7 +20,7 @@ from filelock import FileLock
 
 from edureport.errors import EXIT_INTERNAL, EXIT_LOCKED, EdureportError, Interrupted
 from edureport.paths import NOTEBOOKS_DIR
-from edureport.runs import pipeline
+from edureport.runs import folder, pipeline, publish
 from edureport.runs.provenance import code_fingerprint, lock_sha256
 from edureport.runs.steps import sha256
 from synthetic import Targets, random_targets, write_county_year
@@ -141,13 +141,13 @@ def test_run_record_is_complete(baseline: Path) -> None:
     # the published copy is this run; the state names it
     target = published(baseline)
     assert json.loads((target / "run.json").read_text("utf-8")) == record
-    state = json.loads((target / pipeline.STATE).read_text("utf-8"))
+    state = json.loads((target / folder.STATE).read_text("utf-8"))
     assert state["run_id"] == run_dir.name and state["fingerprint"] == record["fingerprint"]
     # one version, switched in by the link `current`; the names readers open link into it
-    version = f"{pipeline.VERSIONS}/000001-{run_dir.name}"
-    assert os.readlink(target / pipeline.CURRENT) == version
-    for name in (*pipeline.PUBLISHED, pipeline.STATE):
-        assert os.readlink(target / name) == f"{pipeline.CURRENT}/{name}"
+    version = f"{folder.VERSIONS}/000001-{run_dir.name}"
+    assert os.readlink(target / folder.CURRENT) == version
+    for name in (*folder.PUBLISHED, folder.STATE):
+        assert os.readlink(target / name) == f"{folder.CURRENT}/{name}"
     assert "cleaned/aid.parquet" in state["files"] and "report.html" in state["files"]
     for rel, digest in state["files"].items():  # the manifest is what readers get
         assert sha256(target / rel) == digest, rel
@@ -191,7 +191,7 @@ def wait_for(condition: Callable[[], bool], proc: subprocess.Popen | None = None
 
 
 def lock_is_free(target: Path) -> bool:
-    lock = FileLock(str(target / pipeline.LOCK))
+    lock = FileLock(str(target / folder.LOCK))
     try:
         lock.acquire(timeout=0)
     except TimeoutError:
@@ -244,15 +244,15 @@ def test_changed_ledger_reruns_and_concurrent_runs_are_serialised(work: Path) ->
 # ---------------------------------------------------------------- killed runs
 
 # Sends a run the signal argv[2] at a precise step argv[1] of its publish, from inside, as
-# `kill -9` or `systemctl stop` could land there (pipeline.publish_hook runs before each step).
+# `kill -9` or `systemctl stop` could land there (publish.publish_hook runs before each step).
 STOP_IN_PUBLISH = """
 import os, signal, sys
 from edureport import cli
-from edureport.runs import pipeline
+from edureport.runs import publish
 def hook(step):
     if step == sys.argv[1]:
         os.kill(os.getpid(), getattr(signal, sys.argv[2]))
-pipeline.publish_hook = hook
+publish.publish_hook = hook
 sys.exit(cli.main(sys.argv[3:]))
 """
 
@@ -268,7 +268,7 @@ def published_from(work: Path) -> str:
     through the names readers open; fails when the published folder mixes two runs."""
     target = published(work)
     files = []
-    for name in pipeline.PUBLISHED:  # run.json: the record as published (below)
+    for name in folder.PUBLISHED:  # run.json: the record as published (below)
         path = target / name
         if name == "run.json":
             continue
@@ -283,7 +283,7 @@ def published_from(work: Path) -> str:
         )
     ]
     assert len(matches) == 1, matches  # the executed notebooks name their run folder
-    assert json.loads((target / pipeline.STATE).read_text("utf-8"))["run_id"] == matches[0]
+    assert json.loads((target / folder.STATE).read_text("utf-8"))["run_id"] == matches[0]
     assert json.loads((target / "run.json").read_text("utf-8"))["run_id"] == matches[0]
     return matches[0]
 
@@ -357,16 +357,16 @@ def test_kill_9_at_any_point_leaves_the_published_report_intact(work: Path) -> N
     assert proc.returncode == -signal.SIGKILL
     assert_intact(work, report)
     half = new_run(work, before)
-    assert list((target / pipeline.VERSIONS).glob(f"*-{half.name}{pipeline.STAGING}"))
+    assert list((target / folder.VERSIONS).glob(f"*-{half.name}{folder.STAGING}"))
     # the next run (here its first step alone) discards it and marks the killed runs
     said: list[str] = []
     pipeline.recover(target, said.append)
     assert_intact(work, report)
-    assert not list((target / pipeline.VERSIONS).glob(f"*-{half.name}*"))
+    assert not list((target / folder.VERSIONS).glob(f"*-{half.name}*"))
     assert not list(target.glob(".*.tmp"))
     for run_dir in [*killed, half]:
         assert status(run_dir)["status"] == "interrupted"
-    assert status(half)["note"] == pipeline.DISCARDED
+    assert status(half)["note"] == publish.DISCARDED
     # killed right after the switch: the new run is published, whole, and recorded so next time
     before = run_dirs(work)
     proc = stop_in_publish(work, "record", "SIGKILL")
@@ -392,9 +392,9 @@ def test_sigterm_mid_publish_is_interrupted_and_never_relabelled(work: Path) -> 
     stopped = new_run(work, before)
     record = status(stopped)
     assert record["status"] == "interrupted" and record["exit_code"] == 143
-    assert record["note"] == pipeline.DISCARDED
+    assert record["note"] == publish.DISCARDED
     assert_intact(work, report)
-    assert not list((target / pipeline.VERSIONS).glob(f"*-{stopped.name}*"))
+    assert not list((target / folder.VERSIONS).glob(f"*-{stopped.name}*"))
     nxt = edureport(*run_args(work))  # recovers first, then is unchanged or reruns
     assert nxt.returncode == 0, nxt.stdout + nxt.stderr
     assert status(stopped) == record  # never relabelled published

@@ -23,6 +23,7 @@ from edureport.checks.results import (
     SUITE_TITLES,
 )
 from edureport.checks.wording import _count, _int_or_none, _text, _yuan
+from edureport.runs.folder import CONSERVATION
 
 # --- frames --------------------------------------------------------------------------------------
 
@@ -254,7 +255,7 @@ def conservation_frame(
         table_rows = len(tables[ledger]) if ledger in tables else None
         rows.append(
             {
-                "file": "conservation.json", "row": None,
+                "file": CONSERVATION, "row": None,
                 "item": f"{ledger}（{SUITE_TITLES.get(ledger, ledger)}）：原始 {_count(raw)} 行，"
                         f"清洗后 {_count(cleaned)} 行，剔除 {_count(aside)} 行，"
                         f"表中 {_count(table_rows)} 行",

@@ -18,11 +18,12 @@ from edureport.checks.results import (
     RowRef,
     ValidationReport,
 )
+from edureport.runs.folder import REPORT_HTML
 
 # --- HTML ----------------------------------------------------------------------------------------
 
 
-def render_html(report: ValidationReport, report_href: str = "report.html") -> str:
+def render_html(report: ValidationReport, report_href: str = REPORT_HTML) -> str:
     """The validation page (templates/pages/validation.html.j2): what failed comes first, then
     what was set aside, the parameters, and every check by suite. Self-contained, escaped."""
     verdict = "通过" if report.passed else "未通过"

@@ -13,6 +13,7 @@ import pandas as pd
 
 from edureport.ingest.specs import ledger_names, spec
 from edureport.report.figures import figure_codes
+from edureport.runs.folder import REPORT_HTML, VALIDATION_HTML, VALIDATION_JSON
 
 if TYPE_CHECKING:
     pass
@@ -223,12 +224,12 @@ class ValidationReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, default=str)
 
-    def write(self, out_dir: Path, report_href: str = "report.html") -> tuple[Path, Path]:
+    def write(self, out_dir: Path, report_href: str = REPORT_HTML) -> tuple[Path, Path]:
         """Write ``validation.json`` and ``validation.html`` (linking back to ``report_href``)
         into ``out_dir``."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        json_path, html_path = out_dir / "validation.json", out_dir / "validation.html"
+        json_path, html_path = out_dir / VALIDATION_JSON, out_dir / VALIDATION_HTML
         from edureport.checks.page import render_html
 
         json_path.write_text(self.to_json() + "\n", encoding="utf-8")

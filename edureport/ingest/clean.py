@@ -19,6 +19,7 @@ from edureport.ingest.csvsafe import read_csv, write_csv
 from edureport.ingest.ledgers import RawLedger, find_ledgers, read_ledger
 from edureport.ingest.pseudonym import pseudonyms
 from edureport.ingest.specs import Field, LedgerSpec, spec
+from edureport.runs.folder import CLEANED, CONSERVATION, SET_ASIDE_CSV
 
 SET_ASIDE_COLUMNS = ["ledger", "file", "row", "column", "reason", "kind"]
 SET_ASIDE, EXCLUDED = "set_aside", "excluded"  # a row that could not be used; one a rule leaves out
@@ -54,17 +55,17 @@ class CleanResult:
         ``set_aside.csv`` is UTF-8 with BOM, and no cell of it runs as a formula in Excel.
         """
         out_dir = Path(out_dir)
-        (out_dir / "cleaned").mkdir(parents=True, exist_ok=True)
+        (out_dir / CLEANED).mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
-            frame.to_parquet(out_dir / "cleaned" / f"{name}.parquet", index=False)
-        write_csv(self.set_aside, out_dir / "set_aside.csv")
+            frame.to_parquet(out_dir / CLEANED / f"{name}.parquet", index=False)
+        write_csv(self.set_aside, out_dir / SET_ASIDE_CSV)
         meta = {
             "conservation": self.conservation,
             "sources": self.sources,
             "stated_totals": self.stated_totals,
             "notes": self.notes,
         }
-        (out_dir / "conservation.json").write_text(
+        (out_dir / CONSERVATION).write_text(
             json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
         )
 
@@ -72,14 +73,14 @@ class CleanResult:
     def load(cls, out_dir: Path) -> CleanResult:
         """Read back what :meth:`write` wrote."""
         out_dir = Path(out_dir)
-        if not (out_dir / "conservation.json").is_file():
+        if not (out_dir / CONSERVATION).is_file():
             raise UsageError(
                 f"还没有清洗结果：请先运行第一步“清洗台账”（notebooks/1_clean.ipynb），"
                 f"再运行这一步 run step 1 (clean) first: nothing cleaned in {out_dir}"
             )
-        meta = json.loads((out_dir / "conservation.json").read_text(encoding="utf-8"))
-        tables = {n: pd.read_parquet(out_dir / "cleaned" / f"{n}.parquet") for n in meta["sources"]}
-        set_aside = read_csv(out_dir / "set_aside.csv")
+        meta = json.loads((out_dir / CONSERVATION).read_text(encoding="utf-8"))
+        tables = {n: pd.read_parquet(out_dir / CLEANED / f"{n}.parquet") for n in meta["sources"]}
+        set_aside = read_csv(out_dir / SET_ASIDE_CSV)
         set_aside["row"] = set_aside["row"].astype("int64")
         return cls(
             tables,

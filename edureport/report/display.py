@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from edureport.runs.folder import CONSERVATION, SET_ASIDE_CSV, VALIDATION_HTML
+
 if TYPE_CHECKING:
     from edureport.checks.validate import ValidationReport
     from edureport.ingest.clean import CleanResult
@@ -74,8 +76,8 @@ def clean_overview(result: CleanResult, run: Path) -> Html:
         kind,
         run,
         "cleaned",
-        "set_aside.csv",
-        "conservation.json",
+        SET_ASIDE_CSV,
+        CONSERVATION,
     )
     rows = [
         (
@@ -135,7 +137,7 @@ def validation_overview(report: ValidationReport, run: Path) -> Html:
         + "。详情页 ",
         kind,
         run,
-        "validation.html",
+        VALIDATION_HTML,
     )
     parts = [line]
     if failed:

@@ -21,14 +21,18 @@ from pathlib import Path
 from edureport.report.figures import MONEY, Figure, Registry
 from edureport.report.formatting import percent, rounding_note
 from edureport.report.pages import Cell, Table, render
-from edureport.runs.pipeline import (
+from edureport.runs.folder import (
+    FIGURES,
+    RECORD,
+    REPORT_HTML,
     STATE,
+    VALIDATION_HTML,
     list_runs,
     now,
-    published_version,
     read_json,
     write_atomic,
 )
+from edureport.runs.publish import published_version
 
 INDEX = "index.html"
 # The Chinese status words of run records and batch outcomes.
@@ -90,8 +94,8 @@ def write_rollup(out_root: Path, year: int, statuses: Mapping[str, str]) -> Path
     folders = {c: published_version(out_root / c / str(year)) for c in counties}
     registries = {}
     for county in counties:
-        if (folders[county] / "figures.json").is_file():
-            registries[county] = Registry.read(folders[county] / "figures.json")
+        if (folders[county] / FIGURES).is_file():
+            registries[county] = Registry.read(folders[county] / FIGURES)
     counties = [c for c in counties if c in statuses or c in registries]
     rows = []
     for county in counties:
@@ -216,11 +220,11 @@ def _visible_dir(path: Path) -> bool:
 def _index_row(out_root: Path, county: str, year_dir: Path) -> list[str | Cell] | None:
     folder = published_version(year_dir)  # state, report and record of one publication
     state = read_json(folder / STATE)
-    report = folder / "report.html"
+    report = folder / REPORT_HTML
     runs = list_runs(out_root, county, int(year_dir.name))
     if not report.is_file() and not runs:
         return None
-    published = read_json(folder / "run.json")
+    published = read_json(folder / RECORD)
     checks = published.get("validation", {})
     if report.is_file():
         link: str | Cell = Cell(report_title(report), f"{county}/{year_dir.name}/report.html")
@@ -235,7 +239,7 @@ def _index_row(out_root: Path, county: str, year_dir: Path) -> list[str | Cell] 
         text = f"{STATUS_TEXT.get(status, status)}（{shown_time(latest['started'])}）"
         if report.is_file() and status != "running":
             text += "，已发布的仍是上次的报告"
-        draft = Path(latest["path"]) / "validation.html"
+        draft = Path(latest["path"]) / VALIDATION_HTML
         href = draft.relative_to(out_root).as_posix() if draft.is_file() else None
         last = Cell(text, href, "bad" if _failed(status) else None)
     when = shown_time(state.get("published") or published.get("finished"))

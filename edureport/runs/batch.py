@@ -27,7 +27,9 @@ from edureport.paths import published_dir
 from edureport.report.figures import MONEY
 from edureport.report.formatting import count_text, money_text
 from edureport.report.site import write_index, write_rollup
-from edureport.runs.pipeline import RunOptions, published_version, read_json, run
+from edureport.runs.folder import FIGURES, read_json
+from edureport.runs.pipeline import RunOptions, run
+from edureport.runs.publish import published_version
 
 # Key figures shown in the batch's table: (figure key, column heading).
 TABLE_FIGURES = (
@@ -117,7 +119,7 @@ def published_figures(out_root: Path, county: str, year: int) -> dict[str, tuple
         target = published_dir(out_root, county, year)
     except UsageError:  # a folder whose name cannot be a county: its outcome says why
         return {}
-    figures = read_json(published_version(target) / "figures.json")
+    figures = read_json(published_version(target) / FIGURES)
     return {
         k: (int(figures[k]["value"]), figures[k]["unit"]) for k, _ in TABLE_FIGURES if k in figures
     }

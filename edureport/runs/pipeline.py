@@ -27,25 +27,16 @@ published before versions existed (plain files) without ever removing its report
 
 from __future__ import annotations
 
-import datetime as dt
-import errno
 import hashlib
-import itertools
 import json
 import os
-import re
-import secrets
 import shutil
 import socket
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 from edureport import errors
@@ -66,6 +57,29 @@ from edureport.imports import import_lean
 from edureport.keys import key_id
 from edureport.paths import NOTEBOOKS_DIR, ledger_folder, published_dir
 from edureport.runs import steps
+from edureport.runs.folder import (
+    KERNEL_LOG,
+    LEGACY_JOURNAL,
+    LOCK,
+    NOTEBOOKS,
+    PARAMETERS,
+    RECORD,
+    REPORT_HTML,
+    REPORT_META,
+    REPRODUCTIONS,
+    RUN_LOG,
+    RUNS,
+    SOURCE_FILES,
+    SOURCES,
+    STATE,
+    VALIDATION_JSON,
+    _remove,
+    _write_json,
+    new_run_id,
+    now,
+    read_json,
+)
+from edureport.runs.kernels import _execute, _Kernels
 from edureport.runs.provenance import (
     code_fingerprint,
     code_version,
@@ -73,57 +87,19 @@ from edureport.runs.provenance import (
     package_versions,
     python_version,
 )
+from edureport.runs.publish import (
+    DISCARDED,
+    _current,
+    _discard_staged,
+    _legacy,
+    _link_names,
+    _migrate,
+    _prune,
+    _published_run,
+    publish,
+    published_version,
+)
 from edureport.runs.steps import check_parameters, sha256
-
-NOTEBOOKS = (
-    ("1_clean", "清洗台账 clean"),
-    ("2_validate", "校验 validate"),
-    ("3_report", "生成报告 report"),
-)
-# What a passing run publishes: each a stable name <name> -> current/<name> in the published
-# folder (an entry the run did not produce is a dangling link: absent).
-PUBLISHED = (
-    "report.docx",
-    "notebooks",
-    "cleaned",
-    "set_aside.csv",
-    "conservation.json",
-    "validation.json",
-    "validation.html",
-    "figures.json",
-    "inputs.json",
-    "run.json",
-    "report.html",
-)
-KERNEL_LOG = "kernels.log"  # in the run folder: what the notebook kernels printed themselves
-# In the run folder: copies of the analyst's own files the run read (small, no personal data),
-# this year's and last year's (``sources/previous/``), so that ``reproduce`` can use them.
-SOURCES = "sources"
-SOURCE_FILES = ("narrative.md", "config.yaml")
-RUNS = "runs"  # in the published folder: one folder per run
-# In the published folder: one run folder per ``edureport reproduce`` (checks, never published;
-# apart from runs/, so that the latest *run* of a county-year is what the index shows).
-REPRODUCTIONS = "reproductions"
-STATE = "published.json"  # in each version: fingerprint, run id, time, manifest of the files
-VERSIONS = "versions"  # in the published folder: versions/<seq>-<run-id>/, one publication each
-CURRENT = "current"  # the symlink to the version published now; switching it is the commit
-STAGING = ".partial"  # suffix of a version being staged (never pointed at)
-KEEP_VERSIONS = 3  # the current version and the ones before it kept (older removed)
-LEGACY_JOURNAL = ".publishing.json"  # left by a publish cut short by releases before versions
-LOCK = ".lock"
-# Called with the name of each publishing step before it is taken (tests kill the run there).
-publish_hook: Callable[[str], None] | None = None
-# How every notebook kernel is started. The kernel's own log is not ours to show: its start-up
-# notices, and at shutdown (jupyter_client interrupts before it shuts down) "KeyboardInterrupt
-# caught in kernel" or, when a run is stopped mid-cell, a traceback of a reply to a closed
-# socket. Errors in cells reach us through the notebook, a dead kernel as an error. History in
-# memory, as nbclient sets it for the kernels it starts (no shared SQLite file).
-KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:")
-START_TIMEOUT = 120  # seconds for a kernel to start and, when started ahead, to prepare
-# Errors raised inside a notebook that are the project's own, by exception class name.
-_OWN_ERRORS: dict[str, type[EdureportError]] = {
-    cls.__name__: cls for cls in (errors.InputError, errors.UsageError, errors.CellError)
-}
 
 
 @dataclass
@@ -148,15 +124,6 @@ class RunResult:
     exit_code: int
     skipped: bool = False
     record: dict[str, Any] = field(default_factory=dict)
-
-
-def new_run_id() -> str:
-    return dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-
-
-def now() -> str:
-    """The local time with its UTC offset, as run records store it."""
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def fingerprint(data: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> tuple[str, dict[str, str]]:
@@ -237,13 +204,13 @@ def _run(
         if (
             not options.force
             and state.get("fingerprint") == finger
-            and (folder / "report.html").is_file()
+            and (folder / REPORT_HTML).is_file()
         ):
             progress(
                 f"输入、叙述、配置和程序均未变化，无需重新运行（--force 强制）unchanged: {target}"
             )
-            record = read_json(folder / "run.json")
-            return RunResult(None, target / "report.html", True, EXIT_OK, True, record)
+            record = read_json(folder / RECORD)
+            return RunResult(None, target / REPORT_HTML, True, EXIT_OK, True, record)
         return _run_locked(county, year, data, target, finger, inputs, options, progress)
 
 
@@ -294,7 +261,7 @@ def recover(target: Path, progress: Callable[[str], None] = print) -> None:
     for leftover in [*target.glob(".*.tmp"), *target.glob(".*.old")]:
         _remove(leftover)
     published_run = _published_run(target)
-    as_published = read_json(published_version(target) / "run.json")
+    as_published = read_json(published_version(target) / RECORD)
     runs = [*(target / RUNS).glob("*/run.json"), *(target / REPRODUCTIONS).glob("*/run.json")]
     for path in sorted(runs):
         record, run_id = read_json(path), path.parent.name
@@ -370,10 +337,10 @@ def _run_locked(
     publishing = False
     try:
         (run_dir / "notebooks").mkdir(parents=True)
-        _write_json(run_dir / "parameters.json", params)
-        _write_json(run_dir / "run.json", record)
+        _write_json(run_dir / PARAMETERS, params)
+        _write_json(run_dir / RECORD, record)
         keep_sources(data, run_dir)
-        log = open(run_dir / "run.log", "a", encoding="utf-8")  # closed in finally
+        log = open(run_dir / RUN_LOG, "a", encoding="utf-8")  # closed in finally
         result = _steps(run_dir, params, record, options, say)
         if stop := Interrupted.pending():  # a signal the event loop dropped
             raise stop
@@ -385,7 +352,7 @@ def _run_locked(
         elif options.publish:
             _finish(record, started, run_dir, result.exit_code)
         else:  # a check: never published, its outcome recorded by the caller
-            result = RunResult(run_dir, run_dir / "report.html", False, result.exit_code)
+            result = RunResult(run_dir, run_dir / REPORT_HTML, False, result.exit_code)
             _finish(record, started, run_dir, result.exit_code, status=NOT_PUBLISHED)
         result.record = record
         say(f"结束 finished: {record['status']} ({record['duration_s']} s)")
@@ -396,7 +363,7 @@ def _run_locked(
         if publishing and _published_run(target) == run_dir.name:
             # stopped after the switch: the publication is complete, so is the run
             record.clear()
-            record.update(read_json(published_version(target) / "run.json"))
+            record.update(read_json(published_version(target) / RECORD))
             _write_record(run_dir, record)
             say(f"已发布，随后被中止 published, then stopped: {named or repr(exc)}")
             if named is not None:
@@ -497,7 +464,7 @@ def _steps(
             finally:  # shut down off the critical path; killed at once if the step failed
                 kernels.release(km, graceful=done)
             record["steps"][name] = round(time.perf_counter() - t0, 2)
-            _write_json(run_dir / "run.json", record)
+            _write_json(run_dir / RECORD, record)
             say(f"      {record['steps'][name]:.1f} s")
             if i == 1:
                 for line in steps.clean_lines(run_dir):
@@ -506,581 +473,17 @@ def _steps(
         say(f"[{total}/{total}] 导出HTML export …")
         from edureport.render import export_html
 
-        meta = read_json(run_dir / "report_meta.json")
-        export_html(
-            run_dir / "notebooks" / "3_report.ipynb", run_dir / "report.html", meta["title"]
-        )
+        meta = read_json(run_dir / REPORT_META)
+        export_html(run_dir / "notebooks" / "3_report.ipynb", run_dir / REPORT_HTML, meta["title"])
         record["steps"]["export"] = round(time.perf_counter() - t0, 2)
     record["warnings"] = meta.get("warnings", [])
-    validation = read_json(run_dir / "validation.json")
+    validation = read_json(run_dir / VALIDATION_JSON)
     record["validation"] = validation.get("summary", {})
     for line in steps.validation_lines(validation):
         say(line)
     if not validation.get("passed", False):
-        return RunResult(run_dir, run_dir / "report.html", False, EXIT_VALIDATION_FAILED)
-    return RunResult(run_dir, run_dir.parent.parent / "report.html", True, EXIT_OK)
-
-
-class _Kernel:
-    """One notebook kernel: its manager, and the silent ``steps.prepare`` request sent to it."""
-
-    def __init__(self, km: Any) -> None:
-        self.km = km
-        self.clients: list[Any] = []  # every client made for it (nbclient's too), to close
-        self.prepare: tuple[Any, str] | None = None  # (client, msg_id) while it prepares
-
-
-class _Kernels:
-    """The kernels of one run's notebooks, each started one notebook ahead of its turn.
-
-    While a notebook runs, the next one's kernel starts and is sent
-    ``from edureport import steps; steps.prepare(<notebook>)`` (its libraries, the GX context)
-    as a *silent* request: no output, no execution count, nothing in the executed notebook; it
-    runs before the notebook's cells, which queue behind it. papermill is handed the started
-    kernel (``km=``): nbclient then neither starts nor shuts it down, so :meth:`release` does,
-    in a background thread (killed at once when its step failed or was stopped); a kernel
-    started ahead and never used is killed; :meth:`close` joins every shut-down, so no kernel
-    outlives the run. At most one kernel is started ahead.
-
-    Kernels listen on Unix domain sockets (``transport="ipc"``) in a private temporary folder
-    with a short path (a socket path is limited to ~100 bytes; run folders with long county
-    names are not): with TCP, jupyter_client picks "free" ports by binding and releasing them,
-    so kernels started at the same moment (batch workers) could pick the same port and die
-    with "Address already in use".
-    """
-
-    def __init__(self, cwd: Path, log: Path | None = None) -> None:
-        self.cwd = cwd
-        # the kernels' own stdout/stderr (start-up notices, ZMQ noise at shut-down under load)
-        # go to the run folder, not the console
-        self.log = open(log, "ab") if log else None  # closed in close()
-        root = Path(tempfile.gettempdir())
-        if len(os.fsencode(root)) > 60 and Path("/tmp").is_dir():  # <dir>/k12-5 under ~100
-            root = Path("/tmp")
-        _sweep_socket_dirs(root)
-        self.dir = Path(tempfile.mkdtemp(prefix=f"edk-{os.getpid()}-", dir=root))
-        self.kernels: list[_Kernel] = []  # started, not yet released
-        self.ahead: dict[str, _Kernel] = {}
-        self.closing: list[threading.Thread] = []
-        self.numbers = itertools.count(1)
-
-    def __enter__(self) -> _Kernels:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def take(self, name: str) -> Any:
-        """The kernel manager for notebook ``name``: the one started ahead once it has prepared,
-        else a new kernel (also when the prepared one died, failed or took too long)."""
-        kernel = self.ahead.pop(name, None)
-        if kernel is not None and not self._prepared(kernel):
-            self._shutdown(kernel, now=True)
-            kernel = None
-        return (kernel or self._start(name, prepare=False)).km
-
-    def start_ahead(self, name: str) -> None:
-        if name not in self.ahead and not self.ahead:
-            self.ahead[name] = self._start(name, prepare=True)
-
-    def release(self, km: Any, graceful: bool) -> None:
-        """Shut the kernel of ``km`` down in the background (``graceful``: ask it first)."""
-        for kernel in [k for k in self.kernels if k.km is km]:
-            self._shutdown(kernel, now=not graceful)
-
-    def close(self) -> None:
-        """Kill the kernels not released, wait for every shut-down, remove the socket folder."""
-        self.ahead.clear()
-        for kernel in list(self.kernels):
-            self._shutdown(kernel, now=True)
-        for thread in self.closing:
-            thread.join()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        if self.log:
-            self.log.close()
-
-    def _start(self, name: str, prepare: bool) -> _Kernel:
-        from jupyter_client.manager import KernelManager
-
-        base = str(self.dir / f"k{next(self.numbers)}")
-        km = KernelManager(
-            kernel_name="python3",
-            transport="ipc",
-            ip=base,  # sockets <base>-1 … <base>-5
-            connection_file=f"{base}.json",
-            # nbclient drives the kernel with asyncio; it gets its client from km.client()
-            client_class="jupyter_client.asynchronous.AsyncKernelClient",
-        )
-        kernel = _Kernel(km)
-        make_client = km.client
-
-        def client(**kwargs: Any) -> Any:  # remembered, so release() can close its sockets
-            kernel.clients.append(make_client(**kwargs))
-            return kernel.clients[-1]
-
-        km.client = client
-        self.kernels.append(kernel)  # before it starts: close() must find it whatever happens
-        try:
-            streams = {"stdout": self.log, "stderr": self.log} if self.log else {}
-            km.start_kernel(cwd=str(self.cwd), extra_arguments=list(KERNEL_ARGUMENTS), **streams)
-        except Exception as exc:
-            raise EdureportError(
-                f"笔记本 {name}.ipynb 的内核无法启动 the notebook's kernel did not start: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        if prepare:  # queued on the shell channel now; the kernel runs it once it is up
-            kc = km.blocking_client()
-            kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-            code = f"from edureport import steps\nsteps.prepare({name!r})"
-            msg_id = kc.execute(code, silent=True, store_history=False, stop_on_error=False)
-            kernel.prepare = (kc, msg_id)
-        return kernel
-
-    def _prepared(self, kernel: _Kernel) -> bool:
-        """Wait (up to START_TIMEOUT) for the kernel's prepare request to finish; whether it
-        did, without error. Short polls: a signal (Ctrl-C, SIGTERM) is handled at once."""
-        assert kernel.prepare is not None
-        kc, msg_id = kernel.prepare
-        kernel.prepare = None
-        deadline = time.monotonic() + START_TIMEOUT
-        try:
-            while time.monotonic() < deadline:
-                try:
-                    reply = kc.get_shell_msg(timeout=0.2)
-                except Empty:
-                    if not kernel.km.is_alive():
-                        return False
-                    continue
-                if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                    return reply.get("content", {}).get("status") == "ok"
-            return False
-        finally:
-            kc.stop_channels()
-
-    def _shutdown(self, kernel: _Kernel, now: bool) -> None:
-        """Close our clients' sockets, then shut the kernel down in a background thread."""
-        if kernel in self.kernels:
-            self.kernels.remove(kernel)
-        if kernel.prepare is not None:
-            kernel.prepare[0].stop_channels()
-            kernel.prepare = None
-        for kc in kernel.clients:
-            try:
-                kc.stop_channels()
-            except Exception:  # already closed, or never started
-                pass
-        thread = threading.Thread(target=_stop_kernel, args=(kernel.km, now), daemon=True)
-        thread.start()
-        self.closing.append(thread)
-
-
-def _sweep_socket_dirs(root: Path) -> None:
-    """Remove the kernel socket folders (``edk-<pid>-*``) left by runs killed with ``kill -9``
-    (nothing else leaves one behind): ours, untouched for an hour, their process gone."""
-    for folder in root.glob("edk-*-*"):
-        pid = folder.name.split("-")[1]
-        try:
-            info = folder.lstat()
-        except OSError:
-            continue
-        if not pid.isdigit() or info.st_uid != os.getuid() or time.time() - info.st_mtime < 3600:
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except OSError:  # alive, someone else's
-            continue
-
-
-def _stop_kernel(km: Any, now: bool) -> None:
-    """Shut a kernel down, in a thread of its own; its process is gone when this returns."""
-    from jupyter_core.utils import ensure_event_loop
-
-    try:
-        if km.has_kernel:
-            km.shutdown_kernel(now=now)
-    except Exception:  # already dead or half started: make sure the process is gone
-        try:
-            if km.has_kernel:
-                km.kill_kernel()
-            km.cleanup_resources()
-        except Exception:
-            pass
-    finally:
-        ensure_event_loop().close()  # the one jupyter_client's sync calls made for this thread
-
-
-def _readable_parameters() -> None:
-    """Write string parameters into the executed notebooks as Python literals that read as they
-    are (``county = '示例县'``), not papermill's ``"\\u793a\\u4f8b\\u53bf"``."""
-    from papermill.translators import PythonTranslator, papermill_translators
-
-    class Readable(PythonTranslator):  # type: ignore[misc]
-        @classmethod
-        def translate_str(cls, val: str) -> str:
-            return repr(val)  # escapes quotes and control characters, keeps Chinese
-
-    papermill_translators.register("python", Readable)
-
-
-def _execute(
-    name: str, run_dir: Path, params: dict[str, object], options: RunOptions, km: Any = None
-) -> None:
-    """Execute notebook ``name`` into the run folder, in the started kernel ``km`` (papermill
-    starts and shuts down its own when None)."""
-    pm = import_lean("papermill")
-    from papermill.exceptions import PapermillExecutionError
-
-    _readable_parameters()
-
-    source = Path(options.notebooks_dir) / f"{name}.ipynb"
-    output = run_dir / "notebooks" / f"{name}.ipynb"
-    try:
-        pm.execute_notebook(
-            _literal(source),
-            _literal(output),
-            parameters=params,
-            cwd=str(source.parent),
-            progress_bar=False,
-            log_output=False,
-            kernel_name="python3",
-            km=km,
-            execution_timeout=options.cell_timeout,
-            start_timeout=START_TIMEOUT,
-            extra_arguments=list(KERNEL_ARGUMENTS),  # for a kernel papermill starts itself
-        )
-    except PapermillExecutionError as exc:
-        own = _OWN_ERRORS.get(exc.ename)
-        if own is not None:
-            raise own(exc.evalue) from None
-        named = StorageError.from_text(exc.ename, exc.evalue, run_dir)
-        if named is not None:  # the disk filled or a write was refused inside the notebook
-            raise named from None
-        raise EdureportError(
-            f"笔记本 {name}.ipynb {_cell_name(output, failed=True)} 出错 cell failed: "
-            f"{exc.ename}: {exc.evalue}（已执行的笔记本保存在 executed notebook kept: {output}）"
-        ) from exc
-    except TimeoutError as exc:  # nbclient's CellTimeoutError: a cell past --cell-timeout
-        raise EdureportError(
-            f"笔记本 {name}.ipynb {_cell_name(output, failed=False)} "
-            f"超过{options.cell_timeout}秒未完成，"
-            f"运行已中止 cell exceeded the cell timeout of {options.cell_timeout} s"
-            f"（已执行部分 executed part kept: {output}）"
-        ) from exc
-    except RuntimeError as exc:  # nbclient's DeadKernelError, or a kernel that would not start
-        raise EdureportError(
-            f"笔记本 {name}.ipynb 运行中止 notebook aborted: {type(exc).__name__}: {exc}"
-            f"（已执行部分 executed part kept: {output}）"
-        ) from exc
-
-
-def _literal(path: Path) -> str:
-    """``path`` as papermill must be given it: it fills paths in as format strings with the
-    parameters (``str.format``), so a brace in a county name or ``--out`` is doubled to stay."""
-    return str(path).replace("{", "{{").replace("}", "}}")
-
-
-def _cell_name(executed: Path, failed: bool) -> str:
-    """'第3个单元格 cell 3（its first line）' for the cell that failed (``failed``) or was running
-    (a timeout), numbered as in the committed notebook (cells papermill adds are not counted)."""
-    import nbformat
-
-    try:
-        cells = nbformat.read(str(executed), as_version=4).cells
-    except (OSError, ValueError):
-        return "（单元格未知 cell unknown）"
-    added = {"injected-parameters", "papermill-error-cell-tag"}
-    cells = [c for c in cells if not added & set(c.metadata.get("tags", []))]
-    marks = [c.metadata.get("papermill", {}) for c in cells]
-    hits = [
-        i for i, m in enumerate(marks) if (m.get("exception") if failed else m.get("start_time"))
-    ]
-    if not hits:
-        return "（启动时 at kernel start）"
-    index = hits[0] if failed else hits[-1]
-    first = next((ln.strip() for ln in cells[index].source.splitlines() if ln.strip()), "")
-    first = first if len(first) <= 60 else first[:57] + "…"
-    return f"第{index + 1}个单元格 cell {index + 1}（{first}）"
-
-
-DISCARDED = (
-    "发布未完成即被中止，已丢弃，此前发布的报告不变"
-    " the publish was cut short before the switch and discarded; the previous report stays"
-)
-
-
-def published_version(target: Path) -> Path:
-    """The folder holding the county-year's published files as one set: the version ``current``
-    points at (read once, so a switch meanwhile does not mix two), or ``target`` itself when it
-    has no version (nothing published yet, or plain files published before versions)."""
-    name = _current(target)
-    return target / VERSIONS / name if name else target
-
-
-def publish(run_dir: Path, target: Path, finger: str, record: dict[str, Any]) -> str:
-    """Publish a passing run: stage its results as a new version (``record``, the run record as
-    published, is its ``run.json``), switch ``current`` to it — the commit, one atomic rename —
-    then write the record to the run folder, make sure every published name is its link, and
-    remove old versions. Returns the version's name."""
-    state = {"fingerprint": finger, "run_id": run_dir.name, "published": now()}
-    name = _stage(run_dir, target, state, record)
-    _step("switch")
-    _switch(target, name)
-    _step("record")
-    _write_json(run_dir / "run.json", record)
-    _step("links")
-    _link_names(target)
-    _step("prune")
-    try:
-        _prune(target)
-    except OSError:  # an old version that cannot be removed now is removed by a later run
-        pass
-    _step("done")
-    return name
-
-
-def _step(name: str) -> None:
-    if publish_hook is not None:
-        publish_hook(name)
-
-
-def _stage(
-    source: Path, target: Path, state: dict[str, Any], record: dict[str, Any] | None = None
-) -> str:
-    """Copy the published entries of ``source`` (a run folder, or a folder of plain files being
-    migrated) into ``versions/<seq>-<run-id>.partial/``, with ``record`` as its run.json when
-    given and ``published.json`` (``state`` and a SHA-256 manifest of every file); flush it to
-    disk and rename it to ``versions/<seq>-<run-id>/``. Returns that name."""
-    versions = target / VERSIONS
-    versions.mkdir(exist_ok=True)
-    name = f"{_next_seq(versions):06d}-{state.get('run_id') or 'legacy'}"
-    stage = versions / f"{name}{STAGING}"
-    _remove(stage)
-    stage.mkdir()
-    for entry in PUBLISHED:
-        _step(f"stage {entry}")
-        src, dst = source / entry, stage / entry
-        if entry == "run.json" and record is not None:
-            _write_json(dst, record)
-        elif src.is_dir():
-            shutil.copytree(src, dst)
-        elif src.is_file():
-            shutil.copy2(src, dst)
-    _step(f"stage {STATE}")
-    files = {
-        p.relative_to(stage).as_posix(): sha256(p)
-        for p in sorted(stage.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
-    }
-    _write_json(stage / STATE, {**state, "version": name, "files": files})
-    _fsync_tree(stage)
-    _step("seal")
-    os.replace(stage, versions / name)
-    _fsync_dir(versions)
-    return name
-
-
-def _switch(target: Path, name: str) -> None:
-    """Point ``current`` at ``versions/<name>``: a new link renamed over the old one, atomic."""
-    tmp = target / f".{CURRENT}.{os.getpid()}.tmp"
-    tmp.unlink(missing_ok=True)
-    os.symlink(f"{VERSIONS}/{name}", tmp, target_is_directory=True)
-    _put_link(tmp, target / CURRENT)
-    _fsync_dir(target)
-
-
-def _link_names(target: Path) -> None:
-    """Make each published name the link ``<name> -> current/<name>`` (made once; a plain file
-    or folder left from before versions is replaced by its link in one rename: its content is
-    the current version's already, so the name never goes missing)."""
-    for name in (*PUBLISHED, STATE):
-        path, want = target / name, f"{CURRENT}/{name}"
-        if path.is_symlink() and os.readlink(path) == want:
-            continue
-        _step(f"link {name}")
-        tmp = target / f".{name}.link.tmp"
-        _remove(tmp)
-        os.symlink(want, tmp)
-        _put_link(tmp, path)
-    _fsync_dir(target)
-
-
-def _put_link(link: Path, path: Path) -> None:
-    """Rename the new symlink ``link`` to ``path`` (atomic). A real folder at ``path`` (left from
-    before versions, or by a copy of the output that followed the links) cannot be renamed over:
-    it is swapped out in one exchange where the system has one, else moved aside first (then
-    ``path`` is absent for an instant)."""
-    if path.is_dir() and not path.is_symlink():
-        if _exchange(link, path):  # the link takes its place, the folder goes to ``link``
-            _remove(link)
-            return
-        old = path.with_name(f".{path.name}.old")
-        _remove(old)
-        os.replace(path, old)
-        os.replace(link, path)
-        _remove(old)
-    else:
-        os.replace(link, path)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two directory entries atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False
-    where that is not available (another system, an old kernel or C library, the file system)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
-    renameat2.argtypes += [ctypes.c_uint]
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(b))
-
-
-_VERSION_NAME = re.compile(r"(\d{6,})-(.+?)(" + re.escape(STAGING) + r")?")
-
-
-def _current(target: Path) -> str | None:
-    """The name of the version ``current`` points at, or None (no version published)."""
-    try:
-        link = Path(os.readlink(target / CURRENT))
-    except OSError:
-        return None
-    if link.parent != Path(VERSIONS) or not (target / VERSIONS / link.name).is_dir():
-        return None
-    return link.name
-
-
-def _published_run(target: Path) -> str | None:
-    """The run id of the version ``current`` points at, or None."""
-    if not _current(target):
-        return None
-    return read_json(published_version(target) / STATE).get("run_id")
-
-
-def _next_seq(versions: Path) -> int:
-    seqs = [int(m.group(1)) for p in versions.iterdir() if (m := _VERSION_NAME.fullmatch(p.name))]
-    return max(seqs, default=0) + 1
-
-
-def _prune(target: Path) -> set[str]:
-    """Remove the versions not kept: those never switched to (staged, or sealed and cut before
-    the switch: numbered after the current one; all of them when there is none), and all but
-    the last KEEP_VERSIONS up to the current one. Returns the run ids of those never switched
-    to. Only names of the form ``<seq>-<run-id>`` are touched."""
-    versions = target / VERSIONS
-    if not versions.is_dir():
-        return set()
-    current = _current(target)
-    top = int(current.split("-", 1)[0]) if current else 0
-    never, before = set(), []
-    for path in versions.iterdir():
-        m = _VERSION_NAME.fullmatch(path.name)
-        if not m or path.name == current:
-            continue
-        if m.group(3) or int(m.group(1)) > top:
-            never.add(m.group(2))
-            _remove(path)
-        else:
-            before.append((int(m.group(1)), path))
-    for _, path in sorted(before)[: max(0, len(before) - (KEEP_VERSIONS - 1))]:
-        _remove(path)
-    return never
-
-
-def _discard_staged(target: Path) -> None:
-    """After a publish cut before its switch: remove what it staged (best effort; otherwise the
-    next run does)."""
-    try:
-        _prune(target)
-        for leftover in target.glob(".*.tmp"):
-            _remove(leftover)
-    except OSError:
-        pass
-
-
-def _legacy(target: Path) -> bool:
-    """Whether ``target`` holds a publication from before versions: plain files, no ``current``."""
-    if _current(target):
-        return False
-    names = (*PUBLISHED, STATE)
-    return (target / LEGACY_JOURNAL).exists() or any(
-        (target / n).exists() and not (target / n).is_symlink() for n in names
-    )
-
-
-def _migrate(target: Path, progress: Callable[[str], None]) -> None:
-    """Make the plain files published before versions existed the first version: a copy is
-    staged and switched in, then each plain name is replaced by its link (whose content is the
-    same), so the last good report is there throughout. If that release's publish was cut short
-    (its journal is left), the files may be mixed: the first version is then the run it was
-    publishing if that run was recorded published (kill -9: that release would have finished
-    it), else the publication it was replacing, from its run folder."""
-    source, state = target, read_json(target / STATE)
-    journal = read_json(target / LEGACY_JOURNAL)
-    if journal:
-        cut = target / "runs" / str(journal.get("run_id", ""))
-        before = target / "runs" / str(state.get("run_id", ""))
-        if read_json(cut / "run.json").get("status") == "published" and _whole(cut):
-            source = cut
-            state = {"fingerprint": journal.get("fingerprint"), "run_id": cut.name}
-            state["published"] = now()
-        elif state.get("run_id") and _whole(before):
-            source = before
-        else:  # no whole copy: keep what readers have, but never skip the next run
-            state = {}
-    name = _stage(source, target, state)
-    _step("switch")
-    _switch(target, name)
-    _link_names(target)
-    (target / LEGACY_JOURNAL).unlink(missing_ok=True)
-    progress(
-        f"已发布的文件已迁移为版本 {VERSIONS}/{name}"
-        f" migrated the published files to {VERSIONS}/{name}"
-    )
-
-
-def _whole(run_dir: Path) -> bool:
-    return (run_dir / "report.html").is_file() and (run_dir / "run.json").is_file()
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def _fsync_tree(root: Path) -> None:
-    """Flush every file and folder under ``root`` to disk (before the switch makes it visible)."""
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            with open(os.path.join(folder, name), "rb") as fh:
-                os.fsync(fh.fileno())
-        _fsync_dir(Path(folder))
-
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a folder's entries (renames in it) to disk, where the system allows it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        return RunResult(run_dir, run_dir / REPORT_HTML, False, EXIT_VALIDATION_FAILED)
+    return RunResult(run_dir, run_dir.parent.parent / REPORT_HTML, True, EXIT_OK)
 
 
 def _finish(
@@ -1106,7 +509,7 @@ def _finish(
     record["duration_s"] = round(time.perf_counter() - started, 2)
     record["exit_code"] = code
     if write and exc is None:
-        _write_json(run_dir / "run.json", record)
+        _write_json(run_dir / RECORD, record)
     elif write:
         _write_record(run_dir, record)
 
@@ -1115,63 +518,6 @@ def _write_record(run_dir: Path, record: dict[str, Any]) -> None:
     """Write a failed run's record if the disk allows it (else the next run finds it running
     and records it ``interrupted``); never raises for that."""
     try:
-        _write_json(run_dir / "run.json", record)
+        _write_json(run_dir / RECORD, record)
     except OSError:
         pass
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` beside ``path`` and rename it into place: readers see old or new, whole."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink(missing_ok=True)  # no half-written file left beside (a full disk)
-        except OSError:
-            pass
-        raise
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path``; {} when it is missing or unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def list_runs(
-    out_root: Path, county: str | None = None, year: int | None = None
-) -> list[dict[str, Any]]:
-    """Every run record under ``out_root`` (optionally one county and/or year), oldest first."""
-    records = []
-    for path in sorted(Path(out_root).glob("*/*/runs/*")):
-        if not path.is_dir():
-            continue
-        c, y = path.parent.parent.parent.name, path.parent.parent.name
-        if (county and c != county) or (year and y != str(year)):
-            continue
-        rec = read_json(path / "run.json") or {"status": "incomplete (no run.json)"}
-        records.append(
-            {
-                "county": c,
-                "year": y,
-                "run_id": path.name,
-                "started": rec.get("started", ""),
-                "status": rec.get("status"),
-                "exit_code": rec.get("exit_code"),
-                "duration_s": rec.get("duration_s"),
-                "path": str(path),
-            }
-        )
-    return sorted(records, key=lambda r: r["run_id"])

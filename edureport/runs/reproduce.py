@@ -33,17 +33,23 @@ from typing import Any
 from edureport.errors import EXIT_DIFFERS, EXIT_OK, InputError, UsageError, storage_errors
 from edureport.keys import key_id
 from edureport.paths import ledger_folder, published_dir
-from edureport.runs.pipeline import (
+from edureport.runs.folder import (
+    FIGURES,
+    RECORD,
+    REPORT_HTML,
     RUNS,
     SOURCES,
+    VALIDATION_JSON,
+    _write_json,
+    read_json,
+)
+from edureport.runs.pipeline import (
     RunOptions,
     _run_locked,
-    _write_json,
     county_year_lock,
     fingerprint,
     input_hashes,
     input_path,
-    read_json,
     recover,
 )
 from edureport.runs.provenance import code_version, lock_sha256, package_versions, python_version
@@ -92,10 +98,10 @@ def reproduce(
     :class:`UsageError` for an unknown run, a run without a report, or another pseudonym key.
     """
     original = find_run(out_root, run_id)
-    record = read_json(original / "run.json")
+    record = read_json(original / RECORD)
     if not record.get("inputs") or not record.get("parameters"):
         raise InputError(f"运行记录不完整，无法复现 incomplete run record: {original / 'run.json'}")
-    if not (original / "figures.json").is_file() or not (original / "report.html").is_file():
+    if not (original / FIGURES).is_file() or not (original / REPORT_HTML).is_file():
         raise UsageError(
             f"运行 {run_id} 未生成报告（状态 status {record.get('status')}），无可复现比对"
             " the run made no report to compare"
@@ -146,7 +152,7 @@ def reproduce(
     new["status"] = "reproduced" if not found.differences else "differs"
     new["exit_code"] = found.exit_code
     with storage_errors(result.run_dir):
-        _write_json(result.run_dir / "run.json", new)
+        _write_json(result.run_dir / RECORD, new)
     return found
 
 
@@ -220,9 +226,9 @@ def _copy_if(src: Path, dst: Path, digest: str) -> bool:
 def compare(original: Path, new: Path) -> list[str]:
     """Every difference between two run folders' figures, validation and report text."""
     return [
-        *_figures(read_json(original / "figures.json"), read_json(new / "figures.json")),
-        *_validation(read_json(original / "validation.json"), read_json(new / "validation.json")),
-        *_text(report_text(original / "report.html"), report_text(new / "report.html")),
+        *_figures(read_json(original / FIGURES), read_json(new / FIGURES)),
+        *_validation(read_json(original / VALIDATION_JSON), read_json(new / VALIDATION_JSON)),
+        *_text(report_text(original / REPORT_HTML), report_text(new / REPORT_HTML)),
     ]
 
 

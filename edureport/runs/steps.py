@@ -18,14 +18,22 @@ from typing import TYPE_CHECKING, Any
 from edureport.errors import InputError, UsageError
 from edureport.paths import OUTPUTS_DIR, RAW_DIR, check_county, check_year, ledger_folder
 from edureport.report import pages
+from edureport.runs.folder import (
+    CONSERVATION,
+    FIGURES,
+    INPUTS,
+    PREVIOUS,
+    PREVIOUS_FIGURES,
+    PREVIOUS_STATE,
+    REPORT_DOCX,
+    REPORT_META,
+    VALIDATION_JSON,
+)
 
 if TYPE_CHECKING:
     from edureport.checks.validate import ValidationReport
     from edureport.ingest.clean import CleanResult
     from edureport.report.document import Report
-
-PREVIOUS = "previous"  # in a run folder: last year's cleaned ledgers and their validation
-PREVIOUS_STATE = "previous.json"  # in a run folder: what became of last year's ledgers
 
 
 def prepare(step: str) -> None:
@@ -107,7 +115,7 @@ def clean(
     for note in result.notes:
         print(f"注意 note: {note}")
     inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
-    (run / "inputs.json").write_text(json.dumps(inputs, ensure_ascii=False, indent=2), "utf-8")
+    (run / INPUTS).write_text(json.dumps(inputs, ensure_ascii=False, indent=2), "utf-8")
     _clean_previous(data, run, year)
     _settle()
     return result
@@ -124,7 +132,7 @@ def _clean_previous(data: Path, run: Path, year: int) -> None:
     prev_dir = data.parent / str(year - 1)
     shown = f"{data.parent.name}/{year - 1}/"
     shutil.rmtree(run / PREVIOUS, ignore_errors=True)  # nothing stale from an earlier run
-    (run / "previous_figures.json").unlink(missing_ok=True)
+    (run / PREVIOUS_FIGURES).unlink(missing_ok=True)
     state = {"year": year - 1, "folder": shown, "status": "missing"}
     state["reason"] = f"没有上年（{year - 1}年）的台账文件夹 {shown}"
     if prev_dir.is_dir():
@@ -139,7 +147,7 @@ def _clean_previous(data: Path, run: Path, year: int) -> None:
             }
         else:
             prev.write(run / PREVIOUS)
-            figures.write(run / "previous_figures.json")
+            figures.write(run / PREVIOUS_FIGURES)
             state |= {"status": "cleaned", "reason": ""}
     _write_json(run / PREVIOUS_STATE, state)
 
@@ -186,7 +194,7 @@ def report(
     cleaned = CleanResult.load(run)
     policy = load_policy(data, year)
     reg = compute_for(cleaned.tables, policy)
-    reg.write(run / "figures.json")
+    reg.write(run / FIGURES)
     text, source = nv.load(data / nv.NARRATIVE_FILE)
     hint = figures_hint(run)
     rep = build(
@@ -200,14 +208,14 @@ def report(
         hint=hint,
     )
     audit_numbers(rep, hint)
-    warnings = list(_read_json(run / "validation.json").get("notes", []))
+    warnings = list(_read_json(run / VALIDATION_JSON).get("notes", []))
     for w in warnings:
         print(f"警告 warning: {w}")
     banner = validation_banner(run, warnings)
     pieces = [*html_fragments(rep, banner), data_note(run), provenance_footer(run, rep)]
-    write_docx(rep, run / "report.docx")
+    write_docx(rep, run / REPORT_DOCX)
     meta = {"title": rep.title, "todo": rep.todo, "warnings": warnings}
-    (run / "report_meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    (run / REPORT_META).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
     _settle()
     return rep, pieces
 
@@ -215,7 +223,7 @@ def report(
 def validation_banner(run: Path, warnings: list[str] | None = None) -> str:
     """The validation summary at the top of the report (a draft banner if a check failed)."""
     banner = pages.macro("report_parts.html.j2", "banner")
-    path = run / "validation.json"
+    path = run / VALIDATION_JSON
     if not path.exists():
         return str(banner("missing", warnings=warnings or ()))
     validation = json.loads(path.read_text(encoding="utf-8"))
@@ -265,7 +273,7 @@ def set_aside_text(validation: dict[str, Any]) -> str:
 
 def clean_lines(run: Path) -> list[str]:
     """Console lines after the clean step: rows per ledger, and what the reader skipped."""
-    path = run / "conservation.json"
+    path = run / CONSERVATION
     if not path.exists():
         return []
     from edureport.checks.validate import SUITE_TITLES
@@ -317,7 +325,7 @@ def _rows_text(rows: list[Any]) -> str:
 
 def data_note(run: Path) -> str:
     """数据说明: rows left out of the figures, and those the analyst accepted, with reasons."""
-    path = run / "validation.json"
+    path = run / VALIDATION_JSON
     if not path.exists():
         return ""
     validation = json.loads(path.read_text(encoding="utf-8"))
@@ -334,7 +342,7 @@ def manual_lines(run: Path) -> list[str]:
     """One line per figure declared by hand in config.yaml (人工填报), from ``figures.json``."""
     from edureport.report.figures import Registry
 
-    path = run / "figures.json"
+    path = run / FIGURES
     if not path.is_file():
         return []
     return [
@@ -349,11 +357,7 @@ def provenance_footer(run: Path, rep: Report) -> str:
     from edureport import __version__
     from edureport.runs.provenance import code_version
 
-    inputs = (
-        json.loads((run / "inputs.json").read_text("utf-8"))
-        if (run / "inputs.json").exists()
-        else {}
-    )
+    inputs = json.loads((run / INPUTS).read_text("utf-8")) if (run / INPUTS).exists() else {}
     footer = pages.macro("report_parts.html.j2", "footer")
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return str(footer(run.name, now, __version__, code_version(), list(inputs.items())))
@@ -416,7 +420,7 @@ def narrative_checks(
     from edureport.report.figures import compute_for
 
     reg = compute_for(cleaned.tables, policy)
-    reg.write(run / "figures.json")
+    reg.write(run / FIGURES)
     path = data / nv.NARRATIVE_FILE
     text, source = nv.load(path)
     hint = figures_hint(run)
@@ -508,7 +512,7 @@ def _previous_problems(
         ], []
     from edureport.report.figures import Registry
 
-    previous = Registry.read(run / "previous_figures.json")
+    previous = Registry.read(run / PREVIOUS_FIGURES)
     return [
         {
             "check": "previous_missing",
@@ -557,7 +561,7 @@ def usable_previous(run: Path) -> Any:
     from edureport.report.figures import Registry
 
     state = _read_json(run / PREVIOUS_STATE)
-    path = run / "previous_figures.json"
+    path = run / PREVIOUS_FIGURES
     if state.get("validated") == "passed" and path.is_file():
         return Registry.read(path)
     return None
