@@ -238,6 +238,17 @@ def publish(data_root: Path, out_root: Path, *extra: str) -> Path:
     return Path(last.split(": ", 1)[1]).parent
 
 
+def patch_readers(monkeypatch: Any, name: str, value: object) -> None:
+    """Replace ``name`` in every module of edureport.ingest.readers that holds it (a helper one
+    module defines and others import), so the readers all see ``value``."""
+    import importlib
+
+    for module in ("sheet", "delimited", "xlsx", "xlsx_scan", "xls"):
+        mod = importlib.import_module(f"edureport.ingest.readers.{module}")
+        if hasattr(mod, name):
+            monkeypatch.setattr(mod, name, value)
+
+
 def rewrite_part(src: Path, dst: Path, part: str, change: object) -> Path:
     """Copy a zip (an .xlsx), passing one member through ``change(bytes) -> bytes``."""
     import zipfile

@@ -26,10 +26,9 @@ import pytest
 
 from edureport import paths
 from edureport.errors import InputError
-from edureport.ingest import readers
 from edureport.ingest.clean import clean_folder, clean_ledger
 from edureport.ingest.ledgers import RawLedger, find_ledgers, read_ledger, spec
-from edureport.ingest.readers import EXCEL_MAX_ROWS, read_sheets
+from edureport.ingest.readers import EXCEL_MAX_ROWS, read_sheets, xlsx
 from edureport.ingest.specs import ledger_names
 
 from .conftest import (
@@ -37,6 +36,7 @@ from .conftest import (
     ID_A,
     ID_B,
     SAMPLE_DIR,
+    patch_readers,
     publish,
     rewrite_part,
     run_cli,
@@ -701,10 +701,10 @@ def test_a_bug_or_memory_error_is_not_a_bad_file(
     make, helper = BUG_SITES[site]
     path = make(tmp_path)
     if helper == "_scan_parsed":  # reached when cells go without references
-        monkeypatch.setattr(readers, "_look_at_cell", _fails(readers._Irregular()))
+        patch_readers(monkeypatch, "_look_at_cell", _fails(xlsx._Irregular()))
     if helper == "_merge_range":
         path = write_xlsx(path, [AID_HEADER, GOOD], title="资助发放台账")  # a merged title
-    monkeypatch.setattr(readers, helper, _fails(exc))
+    patch_readers(monkeypatch, helper, _fails(exc))
     with pytest.raises(type(exc)):
         read_sheets(path)
     with pytest.raises(type(exc)):

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from edureport.errors import CellError, InputError
 from edureport.ingest import ledgers, normalize, pseudonym, readers
 from edureport.ingest.clean import MAX_CELL_CHARS, clean_ledger
+from edureport.ingest.readers import delimited
 
 from .conftest import AID_HEADER, make_id
 
@@ -33,8 +34,8 @@ ARROW_STR = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 def careful_csv(data: bytes) -> pd.DataFrame | None:
     """What ``readers`` reads when the fast path declines: the C reader (None: it refuses)."""
     content = data.decode("utf-8-sig")
-    head = itertools.islice(readers._csv_reader(content, strict=False), readers.HEAD_ROWS)
-    return readers._read_c(content, max((len(r) for r in head), default=1))
+    head = itertools.islice(delimited._csv_reader(content, strict=False), delimited.HEAD_ROWS)
+    return delimited._read_c(content, max((len(r) for r in head), default=1))
 
 
 CSV_PIECES = [*'a1中,",\n\r \t', "\r\n", '""', "\u3000", "x"]
@@ -44,7 +45,7 @@ CSV_PIECES = [*'a1中,",\n\r \t', "\r\n", '""', "\u3000", "x"]
 @given(st.lists(st.sampled_from(CSV_PIECES), min_size=1, max_size=60).map("".join), st.booleans())
 def test_arrow_csv_reads_what_the_c_reader_reads(content: str, bom: bool) -> None:
     data = (b"\xef\xbb\xbf" if bom else b"") + content.encode()
-    fast = readers._read_utf8_table(data)
+    fast = delimited._read_utf8_table(data)
     if fast is None:
         return
     careful = careful_csv(data)
@@ -54,9 +55,9 @@ def test_arrow_csv_reads_what_the_c_reader_reads(content: str, bom: bool) -> Non
 
 def test_arrow_csv_declines_what_it_cannot_judge() -> None:
     for data in (b'a,"b\n1,2\n', b"a,b\r1,2\r", b"a,b\n1,2,3\n", b"a\x00,b\n", b"\xff\xfe,a\n"):
-        assert readers._read_utf8_table(data) is None, data
-    assert readers._read_utf8_table(" \u3000\n".encode()) is None  # white space only
-    grid = readers._read_utf8_table("序号,金额\n1,100\n\n2,200\n".encode())
+        assert delimited._read_utf8_table(data) is None, data
+    assert delimited._read_utf8_table(" \u3000\n".encode()) is None  # white space only
+    grid = delimited._read_utf8_table("序号,金额\n1,100\n\n2,200\n".encode())
     assert grid is not None and grid.shape == (4, 2) and grid.iloc[2].tolist() == ["", ""]
 
 
@@ -213,7 +214,7 @@ def test_large_csv_is_read_by_arrow(tmp_path: Path) -> None:
 
     path = tmp_path / "资助发放台账.csv"
     write_large_aid_csv(path, 2000, seed=1)
-    grid = readers._read_utf8_table(path.read_bytes())
+    grid = delimited._read_utf8_table(path.read_bytes())
     assert grid is not None and len(grid) == 2001
     raw = ledgers.read_ledger("aid", path)
     assert all(isinstance(raw.frame[c].dtype, pd.StringDtype) for c in ("name", "id_number"))

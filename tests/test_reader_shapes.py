@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from edureport.errors import InputError
 from edureport.ingest import readers
-from edureport.ingest.readers import read_sheets
+from edureport.ingest.readers import delimited, read_sheets, xlsx_scan
 
-from .conftest import rewrite_part
+from .conftest import patch_readers, rewrite_part
 
 SHEET_STATES = [("台账", False), ("隐藏", True), ("深度隐藏", True)]
 HEADER = ["序号", "学校名称", "学生姓名", "金额（元）", "发放日期"]
@@ -84,7 +84,7 @@ def test_xlsx_merge_scan_across_chunks(tmp_path: Path, monkeypatch: pytest.Monke
     path = merged_workbook(tmp_path / "台账.xlsx")
     whole = read_sheets(path)
     for chunk in (16, 61, 256):  # tags cut by the reads anywhere
-        monkeypatch.setattr(readers, "_CHUNK", chunk)
+        patch_readers(monkeypatch, "_CHUNK", chunk)
         again = read_sheets(path)
         assert [(s.merged, s.hidden) for s in again] == [(s.merged, s.hidden) for s in whole]
         assert [cells(s.grid) for s in again] == [cells(s.grid) for s in whole]
@@ -99,16 +99,16 @@ def test_merge_cells_with_a_namespace_prefix_and_odd_refs() -> None:
         b"</x:mergeCells></x:worksheet>"
     )
     src = io.BytesIO(xml)
-    last, rest = readers._scan_rows(src)
-    refs = readers._merge_refs(src, rest)
+    last, rest = xlsx_scan._scan_rows(src)
+    refs = xlsx_scan._merge_refs(src, rest)
     assert last == 1 and refs == [b"A1:B2", b"$c$1:$D$2", b"E1"]
-    ranges = [readers._merge_range(Path("x.xlsx"), "s", r) for r in refs]
+    ranges = [xlsx_scan._merge_range(Path("x.xlsx"), "s", r) for r in refs]
     assert ranges == [(0, 0, 1, 1), (0, 2, 1, 3), (0, 4, 0, 4)]
-    assert readers._clip(ranges, (1, 4)) == [(0, 0, 0, 1), (0, 2, 0, 3)]  # one-cell ranges out
+    assert xlsx_scan._clip(ranges, (1, 4)) == [(0, 0, 0, 1), (0, 2, 0, 3)]  # one-cell ranges out
     # <sheetData/> and rows without numbers stop the row scan early; the merges are still found
     for body in (b"<sheetData/>", b"<sheetData><row><c><v>1</v></c></row></sheetData>"):
         src = io.BytesIO(b"<worksheet>" + body + b'<mergeCells><mergeCell ref="A1:A2"/>')
-        assert readers._merge_refs(src, readers._scan_rows(src)[1]) == [b"A1:A2"]
+        assert xlsx_scan._merge_refs(src, xlsx_scan._scan_rows(src)[1]) == [b"A1:A2"]
 
 
 @pytest.mark.parametrize("ref", ["A3:A0", "A1:XFE1", "A1:B2:C3", "", "中", "A1\n:B2"])
@@ -145,9 +145,9 @@ def test_merge_scan_costs_nothing_on_a_large_sheet(tmp_path: Path) -> None:
             return out
 
     src = Counting(xml)
-    last, rest = readers._scan_rows(src)
+    last, rest = xlsx_scan._scan_rows(src)
     before = src.read_bytes
-    assert last == 200_000 and readers._merge_refs(src, rest) == [b"A1:B1"]
+    assert last == 200_000 and xlsx_scan._merge_refs(src, rest) == [b"A1:B1"]
     assert src.read_bytes == before == len(xml)  # the tail was already read: no further read
 
 
@@ -281,9 +281,9 @@ def test_xlsx_cells_scanned_across_chunks(tmp_path: Path, monkeypatch: pytest.Mo
     whole = read_sheets(path)[0]
     want = [(i, 2) for i in range(1, 40)] + [(r + 38, c) for r, c in FORMULA_CELLS]
     assert whole.uncomputed == want
-    monkeypatch.setattr(readers, "_scan_parsed", None)  # the byte scan does it all
+    patch_readers(monkeypatch, "_scan_parsed", None)  # the byte scan does it all
     for chunk in (7, 16, 61, 256):
-        monkeypatch.setattr(readers, "_CHUNK", chunk)
+        patch_readers(monkeypatch, "_CHUNK", chunk)
         again = read_sheets(path)[0]
         assert again.uncomputed == whole.uncomputed
         assert cells(again.grid) == cells(whole.grid)
@@ -328,9 +328,9 @@ def test_xlsx_comment_in_sheet_data_is_not_a_cell(tmp_path: Path) -> None:
 )
 def test_xlsx_rows_out_of_order_are_refused(tmp_path: Path, rows: bytes, row: int) -> None:
     """calamine would sort them without a word."""
-    for chunk in (readers._CHUNK, 16):
+    for chunk in (xlsx_scan._CHUNK, 16):
         with pytest.MonkeyPatch.context() as m:
-            m.setattr(readers, "_CHUNK", chunk)
+            patch_readers(m, "_CHUNK", chunk)
             with pytest.raises(InputError, match="顺序错乱") as err:
                 read_sheets(sheet_xml(tmp_path, rows))
         assert (err.value.sheet, err.value.row) == ("台账", row)
@@ -396,7 +396,7 @@ def test_xlsx_too_large_a_rectangle_is_refused(
     """calamine holds every cell from A1 to the last row and column: two stray values far apart
     (A1 and IV1000000: 256 million cells) are refused before it reads them. Cells that only
     carry a format do not count."""
-    monkeypatch.setattr(readers, "_GRID_CELLS", 5000)
+    patch_readers(monkeypatch, "_GRID_CELLS", 5000)
     first = b'<row r="1"><c r="A1"><v>1</v></c><c r="IV1" s="1"/></row>'
     for last, fits in ((b"AB100", True), (b"Z150", True), (b"AB200", False)):
         rows = first + b'<row r="%s"><c r="%s"><v>2</v></c></row>' % (last.strip(b"ABZ"), last)
@@ -563,7 +563,7 @@ def test_csv_cp936_euro_sign(tmp_path: Path) -> None:
     path = tmp_path / "资助发放.csv"
     path.write_bytes(cp936(lines(rows, ",")))
     assert cells(read_sheets(path)[0].grid) == rows
-    assert readers.decode_csv(path).count("€") == 2
+    assert delimited.decode_csv(path).count("€") == 2
 
 
 def test_csv_cp936_euro_keeps_mixed_encoding_check(tmp_path: Path) -> None:
@@ -600,9 +600,9 @@ def test_csv_separators(tmp_path: Path, sep: str, encoding: str) -> None:
 def test_csv_fast_and_c_paths_agree_on_separators() -> None:
     for sep in (";", "\t"):
         data = lines([HEADER, *ROWS, ["", "", "", "", ""]], sep, "\n").encode()
-        fast = readers._read_utf8_table(data, sep)
+        fast = delimited._read_utf8_table(data, sep)
         assert fast is not None
-        pd.testing.assert_frame_equal(fast, readers._read_c(data.decode(), 5, sep))
+        pd.testing.assert_frame_equal(fast, delimited._read_c(data.decode(), 5, sep))
 
 
 def test_csv_separator_inside_cells_does_not_mislead(tmp_path: Path) -> None:
