@@ -10,12 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-try:
-    from edureport.paths import RAW_DIR, SAMPLE_COUNTY
-except ModuleNotFoundError:  # run from a checkout without the package installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from edureport.paths import RAW_DIR, SAMPLE_COUNTY
+# the repository root: the generator (synthetic/) is not part of the installed package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from edureport.paths import RAW_DIR, SAMPLE_COUNTY
 from synthetic import KEYWORDS, Manifest, write_sample
 
 SAMPLE_YEARS = (2022, 2021)
