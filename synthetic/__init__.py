@@ -34,7 +34,7 @@ its file, row number as the analyst sees it (Excel row / CSV line) and column.
 
 from __future__ import annotations
 
-from edureport.ingest.normalize import id_check_digit
+from edureport.ingest.ids import id_check_digit
 from synthetic.aid import AidRecord, _aid_records
 from synthetic.large import write_large_aid_csv, write_large_county_year
 from synthetic.others import (

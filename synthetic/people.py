@@ -7,7 +7,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from edureport.ingest.normalize import id_check_digit
+from edureport.ingest.ids import id_check_digit
 from synthetic.vocabulary import _GIVEN, _SURNAMES, _TOWNS, _VILLAGES, N_TOWNS, _words
 
 # ------------------------------------------------------------------ people and places

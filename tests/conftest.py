@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from edureport import paths
-from edureport.ingest.normalize import id_check_digit
+from edureport.ingest.ids import id_check_digit
 
 BIN = Path(sys.executable).parent
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edureport.errors import CellError, InputError
+from edureport.ingest import ids as id_cells
 from edureport.ingest import ledgers, normalize, pseudonym, readers
 from edureport.ingest.clean import MAX_CELL_CHARS, clean_ledger
 from edureport.ingest.readers import delimited
@@ -106,7 +107,7 @@ def some_ids() -> st.SearchStrategy[str]:
 
 def scalar_id(value: str) -> str | None:
     try:
-        return normalize.id_number(value)
+        return id_cells.id_number(value)
     except CellError:
         return None
 
@@ -115,7 +116,7 @@ def scalar_id(value: str) -> str | None:
 @given(st.lists(some_ids(), min_size=1, max_size=40))
 def test_id_numbers_equal_id_number(values: list[str]) -> None:
     series = pd.Series(values, dtype=ARROW_STR)
-    done, results = normalize.id_numbers(series)
+    done, results = id_cells.id_numbers(series)
     handled = np.asarray(values, dtype=object)[done]
     assert [scalar_id(v) for v in handled] == list(results)
     for value in np.asarray(values, dtype=object)[~done]:  # declined: valid only if not plain
@@ -125,10 +126,10 @@ def test_id_numbers_equal_id_number(values: list[str]) -> None:
 
 def test_id_numbers_take_the_usual_ids_in_bulk() -> None:
     ids = [make_id(f"51010720{y:02d}0229123") for y in (0, 4, 8)] + [make_id("11010519491231002")]
-    done, results = normalize.id_numbers(pd.Series(ids, dtype=ARROW_STR))
+    done, results = id_cells.id_numbers(pd.Series(ids, dtype=ARROW_STR))
     assert done.all() and list(results) == ids
     leap_day_1900 = make_id("11010519000229002")  # 1900 was no leap year
-    assert not normalize.id_numbers(pd.Series([leap_day_1900], dtype=ARROW_STR))[0].any()
+    assert not id_cells.id_numbers(pd.Series([leap_day_1900], dtype=ARROW_STR))[0].any()
 
 
 ROW_PIECES = ["合计", "合 计", "总计：", "小計", "序号", "学段", "\u3000", "", "1", "ＡＢ", "x"]

@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edureport.errors import CellError
+from edureport.ingest import ids as id_cells
 from edureport.ingest import normalize as nz
 
 ARROW_STR = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 
 
 def make_id(first17: str) -> str:
-    return first17 + nz.id_check_digit(first17)
+    return first17 + id_cells.id_check_digit(first17)
 
 
 ID_BJ = make_id("11010520080101123")  # Beijing Chaoyang (110105), a code in use since 1980
@@ -237,22 +238,22 @@ def test_a_value(value: object) -> None:
 
 
 def test_id_check_digit() -> None:
-    assert nz.id_number(ID_BJ.lower()) == ID_BJ
+    assert id_cells.id_number(ID_BJ.lower()) == ID_BJ
     wrong = ID_BJ[:-1] + ("0" if ID_BJ[-1] != "0" else "1")
-    assert refusal(nz.id_number, wrong).code == "bad_check_digit"
+    assert refusal(id_cells.id_number, wrong).code == "bad_check_digit"
     with pytest.raises(CellError, match="校验位"):
-        nz.id_number(wrong)
+        id_cells.id_number(wrong)
     with pytest.raises(CellError, match="18位"):
-        nz.id_number("12345")
+        id_cells.id_number("12345")
     with pytest.raises(CellError, match="出生日期"):
-        nz.id_number(make_id("11010520081301123"))
-    assert nz.id_number("１１０１０５２００８０１０１１２３" + ID_BJ[-1]) == ID_BJ
-    assert refusal(nz.id_number, "١١٠١٠٥٢٠٠٨٠١٠١١٢٣" + ID_BJ[-1]).code == "non_ascii_digits"
+        id_cells.id_number(make_id("11010520081301123"))
+    assert id_cells.id_number("１１０１０５２００８０１０１１２３" + ID_BJ[-1]) == ID_BJ
+    assert refusal(id_cells.id_number, "١١٠١٠٥٢٠٠٨٠١٠١١٢٣" + ID_BJ[-1]).code == "non_ascii_digits"
 
 
 def test_ids_stored_as_numbers_lost_digits() -> None:
     exact = "110105199001010176"  # valid, and even exactly a float: refused all the same
-    assert nz.id_number(exact) == exact and float(int(exact)) == int(exact)
+    assert id_cells.id_number(exact) == exact and float(int(exact)) == int(exact)
     for cell in (
         int(exact),
         float(exact),
@@ -261,7 +262,7 @@ def test_ids_stored_as_numbers_lost_digits() -> None:
         "4.10102199001011e+17",
         "4.1E+14",
     ):
-        err = refusal(nz.id_number, cell)
+        err = refusal(id_cells.id_number, cell)
         assert err.code == "id_as_number" and err.value is None
         assert "文本格式" in err.reason and "15" in err.reason
         assert exact not in err.reason
@@ -270,29 +271,29 @@ def test_ids_stored_as_numbers_lost_digits() -> None:
 def test_first_generation_ids_are_upgraded() -> None:
     first = "110105900101123"  # born 1990-01-01
     full = make_id("11010519900101123")
-    assert nz.id_number(first) == full
-    assert nz.id_number(int(first)) == full  # 15 digits: Excel keeps them all
-    assert nz.id_number(float(first)) == full
-    assert nz.id_number(" １１０１０５９００１０１１２３ ") == full
-    assert refusal(nz.id_number, "110105901301123").code == "bad_birth_date"
-    assert refusal(nz.id_number, "990426900101123").code == "bad_area_code"
-    assert refusal(nz.id_number, 99042690010112).code == "bad_format"  # 14 digits
+    assert id_cells.id_number(first) == full
+    assert id_cells.id_number(int(first)) == full  # 15 digits: Excel keeps them all
+    assert id_cells.id_number(float(first)) == full
+    assert id_cells.id_number(" １１０１０５９００１０１１２３ ") == full
+    assert refusal(id_cells.id_number, "110105901301123").code == "bad_birth_date"
+    assert refusal(id_cells.id_number, "990426900101123").code == "bad_area_code"
+    assert refusal(id_cells.id_number, 99042690010112).code == "bad_format"  # 14 digits
 
 
 def test_birthplace() -> None:
-    err = refusal(nz.id_number, make_id("99042619900101123"))
+    err = refusal(id_cells.id_number, make_id("99042619900101123"))
     assert (err.code, err.reason) == ("bad_area_code", "身份证号的地区码无效")
     # 110103 (崇文区) was merged away in 2010: fine for someone born before, not after
-    assert nz.id_number(make_id("11010320050101123"))
-    assert refusal(nz.id_number, make_id("11010320150101123")).code == "bad_area_code"
+    assert id_cells.id_number(make_id("11010320050101123"))
+    assert refusal(id_cells.id_number, make_id("11010320150101123")).code == "bad_area_code"
     # 500103 (渝中区) dates from 1997; people born before got such numbers later on
-    assert nz.id_number(make_id("50010319850101123"))
-    assert refusal(nz.id_number, make_id("43994620080101123")).code == "bad_area_code"
+    assert id_cells.id_number(make_id("50010319850101123"))
+    assert refusal(id_cells.id_number, make_id("43994620080101123")).code == "bad_area_code"
 
 
 def valid_ids() -> st.SearchStrategy[str]:
     """Valid 18- and 15-character IDs with area codes from the GB/T 2260 table."""
-    table = nz._area_last_years()
+    table = id_cells._area_last_years()
     codes = np.flatnonzero(table).tolist()
 
     def build(code: int, born: dt.date, seq: int, old: bool) -> str:
@@ -325,7 +326,7 @@ def changed(s: str, how: int, at: int) -> str:
 
 def scalar_id(value: str) -> str | None:
     try:
-        return nz.id_number(value)
+        return id_cells.id_number(value)
     except CellError:
         return None
 
@@ -335,7 +336,7 @@ def scalar_id(value: str) -> str | None:
     st.lists(st.builds(changed, valid_ids(), st.integers(0, 7), st.integers(0, 17)), max_size=30)
 )
 def test_fast_ids_equal_careful_ids(values: list[str]) -> None:
-    done, results = nz.id_numbers(pd.Series(values, dtype=ARROW_STR))
+    done, results = id_cells.id_numbers(pd.Series(values, dtype=ARROW_STR))
     cells = np.asarray(values, dtype=object)
     assert [scalar_id(v) for v in cells[done]] == list(results)
     for value in cells[~done]:  # declined: valid only if not plain ASCII
@@ -344,15 +345,15 @@ def test_fast_ids_equal_careful_ids(values: list[str]) -> None:
 
 def test_fast_ids_take_both_generations() -> None:
     ids = [ID_BJ, ID_BJ.lower().replace("X", "x"), "110105900101123", "11010590010112", "x"]
-    done, results = nz.id_numbers(pd.Series(ids, dtype=ARROW_STR))
+    done, results = id_cells.id_numbers(pd.Series(ids, dtype=ARROW_STR))
     assert done.tolist() == [True, True, True, False, False]
     assert list(results) == [ID_BJ, ID_BJ, make_id("11010519900101123")]
     lower_x = make_id("11010519491231002")
     assert lower_x.endswith("X")
-    done, results = nz.id_numbers(pd.Series([lower_x.lower()], dtype=ARROW_STR))
+    done, results = id_cells.id_numbers(pd.Series([lower_x.lower()], dtype=ARROW_STR))
     assert done.all() and list(results) == [lower_x]
     object_column = pd.Series([ID_BJ], dtype=object)  # not Arrow text: left to id_number
-    assert not nz.id_numbers(object_column)[0].any()
+    assert not id_cells.id_numbers(object_column)[0].any()
 
 
 # ---------------------------------------------------------------- categories
@@ -425,7 +426,7 @@ KINDS = {
     "number": nz.number,
     "category": lambda v: nz.category("stage", v),
     "programme": lambda v: nz.category("programme", v),
-    "id": nz.id_number,
+    "id": id_cells.id_number,
 }
 SECRETS = [NAME, "欧阳", ID_BJ, ID_BJ[:14], ID_BJ[6:14], OLD_ID, "13812345678", "622202"]
 
@@ -510,7 +511,7 @@ def test_date_normaliser_returns_date_or_own_error(value: object, month_ok: bool
 @given(st.one_of(st.text(max_size=20), st.from_regex(r"\d{17}[\dXx]|\d{15}", fullmatch=True)))
 def test_id_normaliser_returns_valid_id_or_own_error(value: str) -> None:
     try:
-        out = nz.id_number(value)
+        out = id_cells.id_number(value)
     except CellError:
         return
-    assert re.fullmatch("[0-9]{17}[0-9X]", out) and nz.id_check_digit(out[:17]) == out[17]
+    assert re.fullmatch("[0-9]{17}[0-9X]", out) and id_cells.id_check_digit(out[:17]) == out[17]

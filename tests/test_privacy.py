@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from edureport import paths
-from edureport.ingest.normalize import id_check_digit
+from edureport.ingest.ids import id_check_digit
 
 from .conftest import SAMPLE_DIR, run_cli
 

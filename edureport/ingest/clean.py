@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from edureport.errors import CellError, InputError, UsageError
+from edureport.ingest import ids as id_cells
 from edureport.ingest import normalize as nz
 from edureport.ingest.csvsafe import read_csv, write_csv
 from edureport.ingest.ledgers import RawLedger, find_ledgers, read_ledger
@@ -165,7 +166,7 @@ def _optional_expiry(value: Any) -> Any:
 
 
 def _optional_id(value: Any) -> str | None:
-    return None if nz.is_blank(value) else nz.id_number(value)
+    return None if nz.is_blank(value) else id_cells.id_number(value)
 
 
 def _in_year_date(value: Any) -> Any:
@@ -218,7 +219,7 @@ NORMALISERS: dict[str, Callable[[Field, dict[str, str | None]], Normaliser]] = {
     "optional_code": lambda f, u: _optional_code,
     "category": lambda f, u: partial(nz.category, f.category, label=f.title),
     "optional_gender": lambda f, u: partial(_optional_category, "gender", f.title),
-    "id_number": lambda f, u: nz.id_number,
+    "id_number": lambda f, u: id_cells.id_number,
     "optional_id": lambda f, u: _optional_id,
     "yes_no": lambda f, u: partial(_yes_no, f.title),
     "optional_yes_no": lambda f, u: partial(_optional_yes_no, str(f.category), f.title),
@@ -240,7 +241,7 @@ def _normalisers(s: LedgerSpec, units: dict[str, str | None]) -> dict[str, Norma
 # that has them); values they do not handle go through the normaliser above, one by one.
 _FAST: dict[str, nz.Fast] = {
     "name": partial(nz.plain_texts, max_chars=MAX_CELL_CHARS),
-    "id_number": nz.id_numbers,
+    "id_number": id_cells.id_numbers,
 }
 
 # A roster row whose 备注/状态 says the person has left is not a current officer.
