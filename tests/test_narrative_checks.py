@@ -19,7 +19,7 @@ from edureport.checks.policy import load_policy
 from edureport.errors import InputError
 from edureport.ingest.clean import CleanResult
 from edureport.report import narrative as nv
-from edureport.runs import steps
+from edureport.runs import steps, summaries
 
 from .conftest import TEST_KEY
 
@@ -168,7 +168,7 @@ def test_a_manual_figure_is_referenced_and_needs_last_years_too(work: tuple[Path
     assert "上年（2021年）没有 publicity_events 这一数字" in problems[0]["item"]
     figure = json.loads((run / "figures.json").read_text("utf-8"))["publicity_events"]
     assert figure["manual"] and figure["source"] == "县教育局2022年普法工作总结"
-    assert any("人工填报" in line and "12次" in line for line in steps.manual_lines(run))
+    assert any("人工填报" in line and "12次" in line for line in summaries.manual_lines(run))
 
 
 def test_a_typed_number_stops_the_step_with_line_column_and_the_list(

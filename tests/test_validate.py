@@ -738,7 +738,7 @@ def test_offending_rows_are_capped(gx_context: Any) -> None:
 
 
 def test_unfinished_narrative_lists_each_place_with_its_line(gx_context: Any) -> None:
-    from edureport.runs import steps
+    from edureport.runs import summaries
 
     places = [5, 11, 25, 33, 37, 45, 49, 53, 60, 70, 80, 90]  # more than the console's usual 10
 
@@ -758,7 +758,7 @@ def test_unfinished_narrative_lists_each_place_with_its_line(gx_context: Any) ->
     assert [(r.file, r.row) for r in todo.offending] == [("narrative.md", n) for n in places]
     assert todo.found == "12 处" and "待填写" in todo.expected
     assert todo.to_dict()["rows"] == [["narrative.md", n] for n in places]
-    lines = steps.validation_lines(json.loads(report.to_json()))
+    lines = summaries.validation_lines(json.loads(report.to_json()))
     for n in places:  # the console lists every place, not the first ten
         assert sum(f"第{n}行第2列待填写" in line for line in lines) == 1
     assert any("缺少法定内容：存在的不足和原因" in line for line in lines)

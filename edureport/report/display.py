@@ -125,7 +125,7 @@ def set_aside_table(result: CleanResult) -> Html:
 def validation_overview(report: ValidationReport, run: Path) -> Html:
     """One line (passed, failed, not configured; where the page is), then the failed checks in
     full with their rows, then the set-aside accounting; every check follows in its own table."""
-    from edureport.runs.steps import set_aside_text
+    from edureport.runs.summaries import set_aside_text
 
     s = report.summary()
     failed = report.failed

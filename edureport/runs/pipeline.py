@@ -56,7 +56,7 @@ from edureport.errors import (
 from edureport.imports import import_lean
 from edureport.keys import key_id
 from edureport.paths import NOTEBOOKS_DIR, ledger_folder, published_dir
-from edureport.runs import steps
+from edureport.runs import summaries
 from edureport.runs.folder import (
     KERNEL_LOG,
     LEGACY_JOURNAL,
@@ -467,7 +467,7 @@ def _steps(
             _write_json(run_dir / RECORD, record)
             say(f"      {record['steps'][name]:.1f} s")
             if i == 1:
-                for line in steps.clean_lines(run_dir):
+                for line in summaries.clean_lines(run_dir):
                     say(line)
         t0 = time.perf_counter()
         say(f"[{total}/{total}] 导出HTML export …")
@@ -479,7 +479,7 @@ def _steps(
     record["warnings"] = meta.get("warnings", [])
     validation = read_json(run_dir / VALIDATION_JSON)
     record["validation"] = validation.get("summary", {})
-    for line in steps.validation_lines(validation):
+    for line in summaries.validation_lines(validation):
         say(line)
     if not validation.get("passed", False):
         return RunResult(run_dir, run_dir / REPORT_HTML, False, EXIT_VALIDATION_FAILED)
