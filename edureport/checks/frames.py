@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 from edureport.checks.results import (
     CONTROLLED,
     DATE_COLUMNS,
+    HELPER_COLUMNS,
     LEDGERS,
     NARRATIVE_CHECKS,
     SUITE_TITLES,
@@ -96,10 +97,14 @@ def _ledger_frame(name: str, table: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _add_helper_keys(name: str, frame: pd.DataFrame) -> None:
-    """Add the "a/b" key columns of HELPER_COLUMNS (null when a part is missing)."""
-    if name in ("aid", "control") and {"stage", "programme"} <= set(frame.columns):
+    """Add the "a/b" key columns HELPER_COLUMNS names for this ledger (null where a part is
+    missing)."""
+    helpers = HELPER_COLUMNS.get(name, ())
+    if "stage_programme" in helpers and {"stage", "programme"} <= set(frame.columns):
         frame["stage_programme"] = _join_keys(frame["stage"], frame["programme"])
-    if name == "aid" and {"programme", "registered_poor"} <= set(frame.columns):
+    if "programme_registered_poor" in helpers and {"programme", "registered_poor"} <= set(
+        frame.columns
+    ):
         poor = frame["registered_poor"].map({True: "是", False: "否"}, na_action="ignore")
         frame["programme_registered_poor"] = _join_keys(frame["programme"], poor)
 
