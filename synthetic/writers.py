@@ -7,7 +7,7 @@ import io
 import random
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -339,21 +339,50 @@ def _write_training(
 ) -> str:  # fmt: skip
     rows = _training_rows(rng, year, lines)
     header = ["序号", "培训日期", "培训主题", "培训对象", "参训人数", "学时"]
+    total = ["合计", None, None, None, sum(r[3] for r in rows), sum(r[4] for r in rows)]
+    shape = _Numbered("法治培训台账", "培训台账", 0, lambda i: i % 3, (6, 14, 30, 12, 10, 8))
+    return _write_numbered(folder, county, year, style, shape, header, rows, total)
+
+
+@dataclass(frozen=True)
+class _Numbered:
+    """How a ledger with a 序号 column is written: its title, sheet, date column, the form of
+    typed dates per row (CSV), column widths (workbook)."""
+
+    title: str
+    sheet: str
+    date_column: int
+    date_form: Callable[[int], int]
+    widths: tuple[int, ...]
+
+
+def _write_numbered(
+    folder: Path, county: str, year: int, style: str, shape: _Numbered, header: list[str],
+    rows: list[list[Any]], total: list[Any] | None = None,
+) -> str:  # fmt: skip
+    """A CSV with dates typed as text (messy_csv), else a workbook with a title row (and a 合计
+    row when given); ``rows`` without their 序号."""
+    d = shape.date_column
     if style == "messy_csv":
-        name = f"{year}年法治培训台账.csv"
-        body = [[i, _date_text(r[0], i % 3), *r[1:]] for i, r in enumerate(rows, 1)]
+        name = f"{year}年{shape.title}.csv"
+        body = [
+            [i, *(_date_text(v, shape.date_form(i)) if j == d else v for j, v in enumerate(r))]
+            for i, r in enumerate(rows, 1)
+        ]
         _write_csv(folder / name, [header, *body], "utf-8-sig")
         return name
-    name = f"{year}年法治培训台账.xlsx"
+    name = f"{year}年{shape.title}.xlsx"
     wb = Workbook()
     ws = wb.active
-    ws.title = "培训台账"
-    _title_sheet(ws, f"{county}教育局{year}年度法治培训台账", len(header))
+    ws.title = shape.sheet
+    _title_sheet(ws, f"{county}教育局{year}年度{shape.title}", len(header))
     ws.append(header)
     for i, r in enumerate(rows, 1):
-        ws.append([i, r[0].isoformat() if style == "canonical" else r[0], *r[1:]])
-    ws.append(["合计", None, None, None, sum(r[3] for r in rows), sum(r[4] for r in rows)])
-    _widths(ws, (6, 14, 30, 12, 10, 8))
+        ws.append([i, *(v.isoformat() if j == d and style == "canonical" else v
+                        for j, v in enumerate(r))])  # fmt: skip
+    if total:
+        ws.append(total)
+    _widths(ws, shape.widths)
     _save_workbook(wb, folder / name, _stamp(year))
     return name
 
@@ -397,19 +426,6 @@ def _write_cases(
 ) -> str:
     rows = _case_rows(rng, year, counts)
     header = ["序号", "案号", "案件类型", "收案日期", "案由", "处理结果", "负责人是否出庭"]
-    if style == "messy_csv":
-        name = f"{year}年行政复议和行政应诉案件台账.csv"
-        body = [[i, r[0], r[1], _date_text(r[2], 1), *r[3:]] for i, r in enumerate(rows, 1)]
-        _write_csv(folder / name, [header, *body], "utf-8-sig")
-        return name
-    name = f"{year}年行政复议和行政应诉案件台账.xlsx"
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "案件台账"
-    _title_sheet(ws, f"{county}教育局{year}年度行政复议和行政应诉案件台账", len(header))
-    ws.append(header)
-    for i, r in enumerate(rows, 1):
-        ws.append([i, r[0], r[1], r[2].isoformat() if style == "canonical" else r[2], *r[3:]])
-    _widths(ws, (6, 24, 12, 14, 24, 12, 16))
-    _save_workbook(wb, folder / name, _stamp(year))
-    return name
+    widths = (6, 24, 12, 14, 24, 12, 16)
+    shape = _Numbered("行政复议和行政应诉案件台账", "案件台账", 2, lambda _i: 1, widths)
+    return _write_numbered(folder, county, year, style, shape, header, rows)

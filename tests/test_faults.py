@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,11 @@ from .test_runs import (
     YEAR,
     assert_intact,
     broken_notebooks,
-    edureport,
     lock_is_free,
-    make_county,
     new_run,
+    private_copy,
     published,
+    published_county,
     run_args,
     run_dirs,
 )
@@ -39,19 +38,12 @@ from .test_runs import (
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated county-year (data/) and its one published run (out/), as in test_runs."""
-    root = tmp_path_factory.mktemp("faults")
-    make_county(root / "data", COUNTY, YEAR, seed=11)
-    proc = edureport(*run_args(root))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return root
+    return published_county(tmp_path_factory.mktemp("faults"))
 
 
 @pytest.fixture
 def work(baseline: Path, tmp_path: Path) -> Path:
-    """A private copy of the baseline, its links as links."""
-    shutil.copytree(baseline, tmp_path / "w", symlinks=True)
-    return tmp_path / "w"
+    return private_copy(baseline, tmp_path)
 
 
 def _record(run_dir: Path | None) -> dict[str, Any]:

@@ -74,21 +74,28 @@ def run_dirs(root: Path, county: str = COUNTY, year: int = YEAR) -> list[Path]:
     return sorted(p for p in (published(root, county, year) / "runs").iterdir() if p.is_dir())
 
 
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with data/ (one generated county-year) and out/ (its one published run)."""
-    root = tmp_path_factory.mktemp("baseline")
+def published_county(root: Path) -> Path:
+    """``root`` with data/ (one generated county-year) and out/ (its one published run)."""
     make_county(root / "data", COUNTY, YEAR, seed=11)
     proc = edureport(*run_args(root))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root
 
 
-@pytest.fixture
-def work(baseline: Path, tmp_path: Path) -> Path:
-    """A private copy of the baseline (data and published output, its links as links)."""
+def private_copy(baseline: Path, tmp_path: Path) -> Path:
+    """A private copy of a published county (data and output, its links as links)."""
     shutil.copytree(baseline, tmp_path / "w", symlinks=True)
     return tmp_path / "w"
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return published_county(tmp_path_factory.mktemp("baseline"))
+
+
+@pytest.fixture
+def work(baseline: Path, tmp_path: Path) -> Path:
+    return private_copy(baseline, tmp_path)
 
 
 # ---------------------------------------------------------------- run records and skipping
