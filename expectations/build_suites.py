@@ -128,7 +128,7 @@ def present_if(
 ) -> dict[str, Any]:
     return spec(
         "ExpectColumnValuesToNotBeNull", f"{ledger}.{column}_present_if_{when}",
-        f"每个{value}的行都填写了{what}", figures, column=column, row_condition=_eq(when, value),
+        f"{value}的每一行都填写了{what}", figures, column=column, row_condition=_eq(when, value),
     )  # fmt: skip
 
 
