@@ -336,9 +336,9 @@ def stated_totals_suite() -> list[dict[str, Any]]:
              expected="表中所写金额等于其上各行之和", sides=("表中所写", "其上各行之和", "元"),
              column="diff_amount_fen", value_set=[0]),
         spec("ExpectColumnValuesToBeInSet", "stated_totals.person_times_match",
-             "台账自带的合计、小计行的人次等于其上方各数据行之和", every,
-             expected="表中所写人次等于其上各行之和",
-             sides=("表中所写", "其上各行之和", "人次"),
+             "台账自带的合计、小计行的人次、人数、学时等数目等于其上方各数据行之和", every,
+             expected="表中所写数目等于其上各行之和",
+             sides=("表中所写", "其上各行之和", ""),
              column="diff_person_times", value_set=[0]),
     ]  # fmt: skip
 

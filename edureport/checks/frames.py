@@ -367,11 +367,12 @@ def stated_totals_frame(stated: list[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per total or subtotal row found in a ledger file: stated, summed, difference."""
     rows = []
     for t in stated:
-        money = t["column"] == "amount"
+        f = spec(t["ledger"]).field(t["column"])
+        money = f.type == "money"
         show = _yuan if money else _count
-        unit = "元" if money else "人次"
+        unit = "元" if money else f.unit
         what = "合计" if t["kind"] == "total" else "小计"
-        label = "金额" if money else "人次"
+        label = f.title
         stated_text = "无法读取" if t["stated"] is None else f"{show(t['stated'])} {unit}"
         diff = None if t["stated"] is None else t["stated"] - t["computed"]
         diffs = (diff, None) if money else (None, diff)

@@ -158,7 +158,7 @@ def _difference(sides: Iterable[str], diff: Any) -> str:
     number = _int_or_none(diff)
     if number is None:
         return f"{left}与{right}无法比较"
-    amount = f"{_yuan(abs(number))} 元" if unit == "元" else f"{abs(number)} {unit}"
+    amount = f"{_yuan(abs(number))} 元" if unit == "元" else f"{abs(number)} {unit}".rstrip()
     return f"{left}比{right}{'多' if number > 0 else '少'} {amount}"
 
 

@@ -161,7 +161,7 @@ def spec_label(h: _Header, column: str) -> str:
 
 def _refuse_merged_values(s: LedgerSpec, path: Path, h: _Header) -> None:
     """A money or count cell merged over several data rows: which row holds the amount?"""
-    cols = {h.mapping[c]: c for c in (*MONEY_COLUMNS, "person_times") if c in h.mapping}
+    cols = {h.mapping[f.name]: f.name for f in s.summed if f.name in h.mapping}
     for r1, c1, r2, c2 in h.sheet.merged:
         if r2 <= h.index or r1 == r2:
             continue

@@ -65,7 +65,7 @@ class StatedTotal:
     sheet: str | None
     row: int
     kind: str  # "total" or "subtotal"
-    column: str  # canonical column: amount or person_times
+    column: str  # canonical column: one the spec sums (amount, person_times, participants …)
     stated: int | None
     computed: int
 
@@ -295,16 +295,18 @@ def _stated_totals(
     units: dict[str, str | None],
     rows: np.ndarray,
 ) -> list[StatedTotal]:
-    """Each total and subtotal row's stated amount (and person-times) beside the rows it sums."""
+    """Each total and subtotal row's stated amount and counts (the spec's summed columns) beside
+    the rows it sums."""
     marks = np.flatnonzero((kind == "total") | (kind == "subtotal"))
     if not len(marks):
         return []
     out: list[StatedTotal] = []
-    for column in ("amount", "person_times"):
+    for f in s.summed:
+        column = f.name
         j = h.mapping.get(column)
         if j is None:
             continue
-        read = _reader(column, units.get(column))
+        read = _reader(f.type == "money", units.get(column))
         values = per_unique(body.iloc[:, j], read)
         data = kind == "data"
         since = {"total": 0, "subtotal": 0}
@@ -324,12 +326,12 @@ def _stated_totals(
     return sorted(out, key=lambda t: (t.row, t.column))
 
 
-def _reader(column: str, unit: str | None) -> Any:
+def _reader(money: bool, unit: str | None) -> Any:
     """A cell -> int (fen or count) function for stated totals; None where unreadable."""
 
     def read(value: Any) -> int | None:
         try:
-            if column == "amount":
+            if money:
                 return amount_to_fen(value, unit=unit or "元")
             return integer(value)
         except CellError:

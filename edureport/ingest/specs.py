@@ -51,6 +51,8 @@ class Field:
     pseudonym: str | None = None  # the pseudonym kind when ``cleaned`` is pseudonym
     positive: bool = False  # zero or less is set aside
     example: str = ""  # a typical cell ({year} stands for the report year), for new folders
+    summed: bool = False  # a count a 合计/小计 row adds up (money always is): compared with rows
+    unit: str = ""  # the count's unit in messages (人次, 学时); money is in 元
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -120,6 +122,11 @@ class LedgerSpec:
         """The cleaned table's columns: provenance, the person's pseudonym, the kept fields."""
         person = ["person"] if self.person else []
         return ["file", "row", *person, *(f.cleaned_name for f in self.fields if f.kept)]
+
+    @property
+    def summed(self) -> tuple[Field, ...]:
+        """The columns a ledger's own 合计/小计 rows add up: money, and counts declared so."""
+        return tuple(f for f in self.fields if f.type == "money" or f.summed)
 
     @property
     def dates(self) -> tuple[str, ...]:
@@ -217,6 +224,8 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         pseudonym=raw.pop("pseudonym", None),
         positive=bool(raw.pop("positive", False)),
         example=str(raw.pop("example", "")),
+        summed=bool(raw.pop("summed", False)),
+        unit=str(raw.pop("unit", "")),
     )
     if raw:
         raise ValueError(f"{where}: field {field.name}: unknown keys {sorted(raw)}")
@@ -277,6 +286,8 @@ def markdown() -> str:
                 cell += "; more than 0"
             if s.in_year == f.name:
                 cell += "; outside the report year: set aside"
+            if f in s.summed:
+                cell += "; a 合计/小计 row's value must equal the rows it sums"
             kept = (
                 "personal data: used for matching, never kept"
                 if f.personal
