@@ -55,6 +55,9 @@ SPLIT_JS = r"""
 }
 """.replace("UNITS", UNITS)
 OVERFLOW_JS = "() => document.documentElement.scrollWidth - window.innerWidth"
+# A card's labels are the column names as written (no quotes, no markup).
+LABELS_JS = """() => [...document.querySelectorAll('td[data-label]')].map(td => td.dataset.label)
+  .filter(label => /["'<>&]/.test(label))"""
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +110,9 @@ def test_reviewer_pages_fit_desktop_phone_and_paper(pages: dict[str, Path], tmp_
 def _layout_problems(page: object, where: str) -> list[str]:
     overflow = page.evaluate(OVERFLOW_JS)  # type: ignore[attr-defined]
     split = page.evaluate(SPLIT_JS)  # type: ignore[attr-defined]
+    labels = page.evaluate(LABELS_JS)  # type: ignore[attr-defined]
     found = [f"{where}: scrolls sideways by {overflow}px"] if overflow > 0 else []
+    found += [f"{where}: card label shown as {label!r}" for label in labels]
     return found + [f"{where}: “{s}” split across lines" for s in split]
 
 
