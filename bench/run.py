@@ -233,7 +233,7 @@ def _keys(items: list[dict[str, Any]], field: str) -> list[str]:
 def bench_b3(
     work: Path, n_counties: int, size: tuple[float, float], repeats: int, timeout: float
 ) -> dict[str, Any]:
-    if not (ROOT / "edureport" / "batch.py").exists():
+    if not (ROOT / "edureport" / "runs" / "batch.py").exists():
         return {"status": "missing", "note": "edureport/runs/batch.py is not there yet"}
     data = work / "data"
     log(f"B3 writing {n_counties} counties")

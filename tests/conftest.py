@@ -208,11 +208,15 @@ def sample_copy(root: Path) -> Path:
 
 
 def edureport(
-    *args: str | Path, key: str = TEST_KEY, background: bool = False, timeout: float = 900
+    *args: str | Path,
+    key: str = TEST_KEY,
+    background: bool = False,
+    timeout: float = 900,
+    env: dict[str, str] | None = None,
 ) -> Any:
     """The one way tests start the console script: ``edureport *args`` with the test pseudonym
-    key; finished (CompletedProcess) or, with ``background``, running (Popen)."""
-    env = {**os.environ, "EDUREPORT_PSEUDONYM_KEY": key}
+    key (and ``env`` added); finished (CompletedProcess) or, with ``background``, running."""
+    env = {**os.environ, "EDUREPORT_PSEUDONYM_KEY": key, **(env or {})}
     argv = [str(BIN / "edureport"), *map(str, args)]
     if background:
         return subprocess.Popen(

@@ -15,7 +15,7 @@ from edureport import paths
 from edureport.errors import EXIT_BAD_INPUT, EXIT_DIFFERS, EXIT_OK, EXIT_USAGE
 from edureport.runs import reproduce
 
-from .conftest import BIN, TEST_KEY, run_cli, sample_copy
+from .conftest import TEST_KEY, edureport, run_cli, sample_copy
 
 COUNTY, YEAR = paths.SAMPLE_COUNTY, paths.SAMPLE_YEAR
 
@@ -52,9 +52,8 @@ def edureport_reproduce(
     extra = (*extra, "--data", str(root / "data")) if data else extra
     tmp = root / "tmp"  # the staged inputs' private folder goes here: it must be gone after
     tmp.mkdir(exist_ok=True)
-    env = {**os.environ, "EDUREPORT_PSEUDONYM_KEY": key, "TMPDIR": str(tmp)}
-    argv = [BIN / "edureport", "reproduce", run_id, "--out", str(root / "out"), *extra]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, env=env)
+    env = {"TMPDIR": str(tmp)}
+    proc = edureport("reproduce", run_id, "--out", root / "out", *extra, key=key, env=env)
     assert not list(tmp.iterdir()), "the staged copies of the ledgers were left behind"
     return proc
 

@@ -12,7 +12,7 @@ from edureport.ingest.clean import clean_folder
 from edureport.report.figures import compute
 from synthetic import BAD_KINDS, STYLES, Targets, random_targets, write_county_year
 
-from .conftest import BIN, page_text
+from .conftest import edureport, page_text
 
 
 def expected(targets: Targets) -> dict[str, int]:
@@ -53,7 +53,6 @@ def test_generated_county_cleans_to_its_targets(tmp_path: Path, style: str, seed
 @pytest.mark.slow
 def test_unseen_county_runs_end_to_end(tmp_path: Path) -> None:
     import json
-    import subprocess
 
     # A county whose roster is in order, so that the run publishes.
     targets = dataclasses.replace(
@@ -68,22 +67,8 @@ def test_unseen_county_runs_end_to_end(tmp_path: Path) -> None:
     )
     (folder / "config.yaml").write_text(f"declared_officers: {targets.officers}\n", "utf-8")
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [
-            BIN / "edureport",
-            "run",
-            "--county",
-            "新县",
-            "--year",
-            "2023",
-            "--data",
-            str(tmp_path / "data"),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
+    proc = edureport(
+        "run", "--county", "新县", "--year", "2023", "--data", tmp_path / "data", "--out", out
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     published = out / "新县" / "2023"

@@ -16,7 +16,7 @@ import pytest
 from edureport import paths
 from edureport.errors import EXIT_VALIDATION_FAILED
 
-from .conftest import BIN, page_text
+from .conftest import edureport, page_text
 
 pytestmark = pytest.mark.slow
 SAMPLE = paths.RAW_DIR / paths.SAMPLE_COUNTY / "2022"
@@ -51,12 +51,7 @@ def _expired_and_contract(folder: Path) -> tuple[int, int]:
 
 
 def _run(data: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [BIN / "edureport", "run", "--data", str(data), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return edureport("run", "--data", data, "--out", out)
 
 
 def _failed(run_dir: Path) -> dict[str, dict]:
