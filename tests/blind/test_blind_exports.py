@@ -189,6 +189,20 @@ def _figure_diffs(figures_path: Path, expected: dict[str, int]) -> list[str]:
     return diffs
 
 
+def run_county(
+    data_root: Path, out_root: Path, cwd: Path, county: str, year: int
+) -> tuple[subprocess.CompletedProcess[str], str, Path, bool]:
+    """`edureport run` of one county-year as a user would start it (the test key, no key file):
+    the process, its whole output, the county's output folder, whether a report was published."""
+    env = {k: v for k, v in os.environ.items() if k != "EDUREPORT_KEY_FILE"}
+    env["EDUREPORT_PSEUDONYM_KEY"] = KEY
+    cmd = [_cli(), "run", "--county", county, "--year", str(year), "--data", str(data_root),
+           "--out", str(out_root)]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    county_out = out_root / county / str(year)
+    return proc, proc.stdout + proc.stderr, county_out, (county_out / "report.html").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("cs", exports.CASES, ids=[cs.name for cs in exports.CASES])
 def test_blind_export(cs, tmp_path: Path) -> None:
@@ -196,26 +210,9 @@ def test_blind_export(cs, tmp_path: Path) -> None:
     out_root = tmp_path / "out"
     _, personal = exports.write_case(cs, data_root)
     expected = exports.expected_figures(exports.generate())
-    env = {k: v for k, v in os.environ.items() if k != "EDUREPORT_KEY_FILE"}
-    env["EDUREPORT_PSEUDONYM_KEY"] = KEY
-    cmd = [
-        _cli(),
-        "run",
-        "--county",
-        exports.COUNTY,
-        "--year",
-        str(exports.YEAR),
-        "--data",
-        str(data_root),
-        "--out",
-        str(out_root),
-    ]
-    proc = subprocess.run(
-        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT
+    proc, output, county_out, published = run_county(
+        data_root, out_root, tmp_path, exports.COUNTY, exports.YEAR
     )
-    output = proc.stdout + proc.stderr
-    county_out = out_root / exports.COUNTY / str(exports.YEAR)
-    published = (county_out / "report.html").exists()
 
     problems: list[str] = []
     if "Traceback (most recent call last)" in output:

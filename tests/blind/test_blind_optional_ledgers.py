@@ -13,16 +13,19 @@ uses their figures), runs ``edureport run`` in a subprocess and checks:
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.blind import exports
 from tests.blind import optional_exports as opt
-from tests.blind.test_blind_exports import KEY, TIMEOUT, _cli, _key_message, _leaks, _tail
+from tests.blind.test_blind_exports import (
+    _key_message,
+    _leaks,
+    _tail,
+    run_county,
+)
 
 # ---------------------------------------------------------------------------------------------
 # fast: the truth is self-consistent
@@ -120,26 +123,9 @@ def test_blind_optional_ledger(cs: opt.Case, tmp_path: Path) -> None:
     data_root = tmp_path / "data"
     out_root = tmp_path / "out"
     _, personal = opt.write_case(cs, data_root)
-    env = {k: v for k, v in os.environ.items() if k != "EDUREPORT_KEY_FILE"}
-    env["EDUREPORT_PSEUDONYM_KEY"] = KEY
-    cmd = [
-        _cli(),
-        "run",
-        "--county",
-        opt.COUNTY,
-        "--year",
-        str(opt.YEAR),
-        "--data",
-        str(data_root),
-        "--out",
-        str(out_root),
-    ]
-    proc = subprocess.run(
-        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT
+    proc, output, county_out, published = run_county(
+        data_root, out_root, tmp_path, opt.COUNTY, opt.YEAR
     )
-    output = proc.stdout + proc.stderr
-    county_out = out_root / opt.COUNTY / str(opt.YEAR)
-    published = (county_out / "report.html").exists()
 
     problems: list[str] = []
     if "Traceback (most recent call last)" in output:
