@@ -122,7 +122,8 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """``data`` as indented UTF-8 JSON, written atomically (:func:`write_atomic`)."""
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
 
 

@@ -74,10 +74,10 @@ from edureport.runs.folder import (
     STATE,
     VALIDATION_JSON,
     _remove,
-    _write_json,
     new_run_id,
     now,
     read_json,
+    write_json,
 )
 from edureport.runs.kernels import _execute, _Kernels
 from edureport.runs.provenance import (
@@ -268,7 +268,7 @@ def recover(target: Path, progress: Callable[[str], None] = print) -> None:
         if record.get("status") == "published":
             continue
         if run_id == published_run and as_published.get("run_id") == run_id:
-            _write_json(path, as_published)  # the switch was made before the run was stopped
+            write_json(path, as_published)  # the switch was made before the run was stopped
             progress(
                 f"运行 {run_id} 在被中止前已完成发布，记为已发布"
                 " its publication had completed before it was stopped: recorded published"
@@ -282,7 +282,7 @@ def recover(target: Path, progress: Callable[[str], None] = print) -> None:
             }
             if run_id in discarded:
                 record["note"] = DISCARDED
-            _write_json(path, record)
+            write_json(path, record)
 
 
 def _run_locked(
@@ -337,8 +337,8 @@ def _run_locked(
     publishing = False
     try:
         (run_dir / "notebooks").mkdir(parents=True)
-        _write_json(run_dir / PARAMETERS, params)
-        _write_json(run_dir / RECORD, record)
+        write_json(run_dir / PARAMETERS, params)
+        write_json(run_dir / RECORD, record)
         keep_sources(data, run_dir)
         log = open(run_dir / RUN_LOG, "a", encoding="utf-8")  # closed in finally
         result = _steps(run_dir, params, record, options, say)
@@ -464,7 +464,7 @@ def _steps(
             finally:  # shut down off the critical path; killed at once if the step failed
                 kernels.release(km, graceful=done)
             record["steps"][name] = round(time.perf_counter() - t0, 2)
-            _write_json(run_dir / RECORD, record)
+            write_json(run_dir / RECORD, record)
             say(f"      {record['steps'][name]:.1f} s")
             if i == 1:
                 for line in summaries.clean_lines(run_dir):
@@ -509,7 +509,7 @@ def _finish(
     record["duration_s"] = round(time.perf_counter() - started, 2)
     record["exit_code"] = code
     if write and exc is None:
-        _write_json(run_dir / RECORD, record)
+        write_json(run_dir / RECORD, record)
     elif write:
         _write_record(run_dir, record)
 
@@ -518,6 +518,6 @@ def _write_record(run_dir: Path, record: dict[str, Any]) -> None:
     """Write a failed run's record if the disk allows it (else the next run finds it running
     and records it ``interrupted``); never raises for that."""
     try:
-        _write_json(run_dir / RECORD, record)
+        write_json(run_dir / RECORD, record)
     except OSError:
         pass

@@ -26,9 +26,9 @@ from edureport.runs.folder import (
     _fsync_dir,
     _fsync_tree,
     _remove,
-    _write_json,
     now,
     read_json,
+    write_json,
 )
 from edureport.runs.steps import sha256
 
@@ -60,7 +60,7 @@ def publish(run_dir: Path, target: Path, finger: str, record: dict[str, Any]) ->
     _step("switch")
     _switch(target, name)
     _step("record")
-    _write_json(run_dir / RECORD, record)
+    write_json(run_dir / RECORD, record)
     _step("links")
     _link_names(target)
     _step("prune")
@@ -94,7 +94,7 @@ def _stage(
         _step(f"stage {entry}")
         src, dst = source / entry, stage / entry
         if entry == RECORD and record is not None:
-            _write_json(dst, record)
+            write_json(dst, record)
         elif src.is_dir():
             shutil.copytree(src, dst)
         elif src.is_file():
@@ -105,7 +105,7 @@ def _stage(
         for p in sorted(stage.rglob("*"))
         if p.is_file() and not p.name.startswith(".")
     }
-    _write_json(stage / STATE, {**state, "version": name, "files": files})
+    write_json(stage / STATE, {**state, "version": name, "files": files})
     _fsync_tree(stage)
     _step("seal")
     os.replace(stage, versions / name)

@@ -40,8 +40,8 @@ from edureport.runs.folder import (
     RUNS,
     SOURCES,
     VALIDATION_JSON,
-    _write_json,
     read_json,
+    write_json,
 )
 from edureport.runs.pipeline import (
     RunOptions,
@@ -152,7 +152,7 @@ def reproduce(
     new["status"] = "reproduced" if not found.differences else "differs"
     new["exit_code"] = found.exit_code
     with storage_errors(result.run_dir):
-        _write_json(result.run_dir / RECORD, new)
+        write_json(result.run_dir / RECORD, new)
     return found
 
 

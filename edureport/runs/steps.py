@@ -26,6 +26,7 @@ from edureport.runs.folder import (
     REPORT_DOCX,
     REPORT_META,
     VALIDATION_JSON,
+    write_json,
 )
 from edureport.runs.summaries import _rows_text, data_note, provenance_footer, validation_banner
 
@@ -114,7 +115,7 @@ def clean(
     for note in result.notes:
         print(f"注意 note: {note}")
     inputs = {p.name: sha256(p) for p in sorted(data.iterdir()) if p.is_file()}
-    (run / INPUTS).write_text(json.dumps(inputs, ensure_ascii=False, indent=2), "utf-8")
+    write_json(run / INPUTS, inputs)
     _clean_previous(data, run, year)
     _settle()
     return result
@@ -148,11 +149,7 @@ def _clean_previous(data: Path, run: Path, year: int) -> None:
             prev.write(run / PREVIOUS)
             figures.write(run / PREVIOUS_FIGURES)
             state |= {"status": "cleaned", "reason": ""}
-    _write_json(run / PREVIOUS_STATE, state)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json(run / PREVIOUS_STATE, state)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -214,7 +211,7 @@ def report(
     pieces = [*html_fragments(rep, banner), data_note(run), provenance_footer(run, rep)]
     write_docx(rep, run / REPORT_DOCX)
     meta = {"title": rep.title, "todo": rep.todo, "warnings": warnings}
-    (run / REPORT_META).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    write_json(run / REPORT_META, meta)
     _settle()
     return rep, pieces
 
@@ -331,7 +328,7 @@ def _previous_problems(
     state["validated"] = None
     prev_year = state.get("year", year - 1)
     if not changes:
-        _write_json(run / PREVIOUS_STATE, state)
+        write_json(run / PREVIOUS_STATE, state)
         if state["status"] != "cleaned":
             return [], [f"{state['reason']}；叙述中没有用到同比（.change），不影响发布"]
         return [], []
@@ -352,11 +349,11 @@ def _previous_problems(
             }
             for name, line, col in changes
         ]
-        _write_json(run / PREVIOUS_STATE, state)
+        write_json(run / PREVIOUS_STATE, state)
         return rows, []
     failed = _validate_previous(data.parent / str(prev_year), run, prev_year)
     state["validated"] = "failed" if failed else "passed"
-    _write_json(run / PREVIOUS_STATE, state)
+    write_json(run / PREVIOUS_STATE, state)
     if failed:
         return [
             {
