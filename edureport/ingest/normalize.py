@@ -410,8 +410,11 @@ def _category_choices(kind: str) -> str:
 
 def category(kind: str, value: Any, label: str | None = None) -> str:
     """Map a category cell (stage, programme, employment …) to its canonical name; ``label``
-    names the column in messages (default: the category's own name)."""
-    label = label or _KIND_ZH.get(kind, kind)
+    names the column in messages (default: the title of the spec's field of that category)."""
+    if label is None:
+        from edureport.ingest.specs import category_title
+
+        label = category_title(kind)
     key = match_key(value)
     if not key:
         raise CellError(f"{label}为空", code="blank")
@@ -422,17 +425,6 @@ def category(kind: str, value: Any, label: str | None = None) -> str:
         raise CellError(reason, code="unknown_category") from None
 
 
-_KIND_ZH = {
-    "stage": "学段",
-    "programme": "资助项目",
-    "registered_poor": "是否建档立卡",
-    "employment": "用工性质",
-    "role": "身份",
-    "kind": "交流类型",
-    "inst_type": "机构类型",
-    "result": "检查结论",
-    "gender": "性别",
-}
 _NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 

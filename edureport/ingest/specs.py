@@ -161,6 +161,17 @@ def inline_categories() -> dict[str, dict[str, list[str]]]:
     return out
 
 
+@cache
+def category_title(kind: str) -> str:
+    """How messages name a category: the title of the first field holding it (by category, or
+    by name for a yes/no field read with its own name), else the category's name."""
+    for s in all_specs().values():
+        for f in s.fields:
+            if kind in (f.category, f.name):
+                return f.title
+    return kind
+
+
 def spec(name: str) -> LedgerSpec:
     """The spec of one ledger kind."""
     return all_specs()[name]
