@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=_positive, help="local processes (default: CPUs)")
     b.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
     b.add_argument("--out", type=Path, default=OUTPUTS_DIR, help="output root")
+    b.add_argument(
+        "--cold-kernels",
+        action="store_true",
+        help="start every kernel as a new interpreter (default: forked from a warm template)",
+    )
     _run_options(b)
 
     rp = sub.add_parser(
@@ -302,6 +307,7 @@ def _batch(args: argparse.Namespace) -> int:
         args.scheduler,
         _options(args),
         on_done,
+        warm_kernels=not args.cold_kernels,
     )
     print(table_text(result.outcomes))
     print(f"汇总 roll-up: {result.rollup}")

@@ -1,9 +1,15 @@
 """``edureport batch``: every county of one year, on a local process pool or a Dask cluster.
 
 Each county is one :func:`edureport.runs.pipeline.run` (its own lock, run folder and publish). One
-county's failure never stops the others: its status and exit code are recorded. At the end the
-batch writes ``<out>/rollup-<year>.html`` and ``<out>/index.html`` and exits with the most severe
-county exit code (:func:`edureport.errors.most_severe`).
+county's failure never stops the others: its status and exit code are recorded. A worker killed
+mid-batch loses nothing: the counties its pool had not finished run again on a new pool. At the
+end the batch writes ``<out>/rollup-<year>.html`` and ``<out>/index.html`` and exits with the
+most severe county exit code (:func:`edureport.errors.most_severe`).
+
+Each worker forks its counties' kernels from a template process that has every step's
+libraries loaded (:mod:`edureport.runs.warm`), so a county does not pay interpreter, Great
+Expectations and matplotlib start-up again; ``warm_kernels=False`` (``--cold-kernels``) starts
+every kernel as a new interpreter, as ``edureport run`` does.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from edureport.paths import published_dir
 from edureport.report.figures import MONEY
 from edureport.report.formatting import count_text, money_text
 from edureport.report.site import write_index, write_rollup
+from edureport.runs import warm
 from edureport.runs.folder import FIGURES, read_json
 from edureport.runs.pipeline import RunOptions, run
 from edureport.runs.publish import published_version
@@ -84,10 +91,20 @@ def discover(data_root: Path, year: int) -> list[str]:
 
 
 def run_county(
-    county: str, year: int, data_root: Path, out_root: Path, options: RunOptions
+    county: str,
+    year: int,
+    data_root: Path,
+    out_root: Path,
+    options: RunOptions,
+    warm_kernels: bool = False,
 ) -> Outcome:
-    """Run one county-year and never raise: any failure becomes the outcome's status and code."""
+    """Run one county-year and never raise: any failure becomes the outcome's status and code.
+    ``warm_kernels``: fork its kernels from this process's template (started on first use)."""
     t0 = time.perf_counter()
+    if warm_kernels:
+        warm.enable()  # None if it cannot start: the kernels then start cold
+    else:
+        warm.disable()
     run_id, message = None, ""
     try:
         result = run(county, year, data_root, out_root, options, progress=lambda _line: None)
@@ -134,16 +151,18 @@ def run_batch(
     scheduler: str | None = None,
     options: RunOptions | None = None,
     on_done: Callable[[Outcome], None] = lambda _o: None,
+    warm_kernels: bool = True,
 ) -> BatchResult:
     """Run every county (or ``counties``) of ``year``: on a local process pool of ``workers``
-    processes, or on the Dask cluster whose scheduler is at ``scheduler``."""
+    processes, or on the Dask cluster whose scheduler is at ``scheduler``; kernels forked from
+    each worker's template unless not ``warm_kernels``."""
     data_root, out_root = Path(data_root).resolve(), Path(out_root).resolve()
     options = options or RunOptions()
     names = list(dict.fromkeys(counties)) if counties else discover(data_root, year)
     if not names:
         raise UsageError(f"{data_root} 下没有 {year} 年的县文件夹 no <county>/{year}/ folders")
     out_root.mkdir(parents=True, exist_ok=True)
-    jobs = [(c, year, data_root, out_root, options) for c in names]
+    jobs = [(c, year, data_root, out_root, options, warm_kernels) for c in names]
     if scheduler:
         outcomes = _on_dask(scheduler, jobs, on_done)
     else:
@@ -153,41 +172,61 @@ def run_batch(
     return BatchResult(outcomes, rollup, write_index(out_root))
 
 
-Job = tuple[str, int, Path, Path, RunOptions]
+Job = tuple[str, int, Path, Path, RunOptions, bool]
+POOL_ATTEMPTS = 3  # pools started in all when workers are killed (each redoes the unfinished)
 
 
 def _on_pool(workers: int, jobs: list[Job], on_done: Callable[[Outcome], None]) -> list[Outcome]:
+    """Run ``jobs`` on a pool of ``workers``; when a worker dies (killed, out of memory) the
+    pool breaks and every county it had not finished runs again on a new pool (a county's
+    lock is an ``flock`` and its next run recovers the killed one's folder)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
-    outcomes = []
+    outcomes: list[Outcome] = []
     # spawn: each worker starts clean (no inherited threads or sockets; kernels are its children)
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, context, initializer=_worker_signals)
-    try:
-        futures = {pool.submit(run_county, *job): job for job in jobs}
-        for future in as_completed(futures):
-            outcomes.append(_outcome(future.result, futures[future]))
-            on_done(outcomes[-1])
-    except BaseException:  # stopped (Ctrl-C, SIGTERM): start no more counties, stop the running
-        running = list((getattr(pool, "_processes", None) or {}).values())  # no public API < 3.14
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in running:
-            if process.is_alive():
-                process.terminate()
-        raise
-    pool.shutdown()
+    warm_kernels = any(job[-1] for job in jobs)
+    for attempt in range(1, POOL_ATTEMPTS + 1):
+        broken: list[Job] = []
+        pool = ProcessPoolExecutor(
+            workers, context, initializer=_worker_start, initargs=(warm_kernels,)
+        )
+        try:
+            futures = {pool.submit(run_county, *job): job for job in jobs}
+            for future in as_completed(futures):
+                error = future.exception()
+                if isinstance(error, BrokenProcessPool) and attempt < POOL_ATTEMPTS:
+                    broken.append(futures[future])
+                    continue
+                outcomes.append(_outcome(future.result, futures[future]))
+                on_done(outcomes[-1])
+        except BaseException:  # stopped (Ctrl-C, SIGTERM): start no more counties, stop the running
+            running = list((getattr(pool, "_processes", None) or {}).values())  # no API < 3.14
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in running:
+                if process.is_alive():
+                    process.terminate()
+            raise
+        pool.shutdown()
+        if not broken:
+            break
+        jobs = broken
     return outcomes
 
 
-def _worker_signals() -> None:
-    """In a pool worker: SIGTERM ends the county's run as *interrupted* (recorded, kernel shut)."""
+def _worker_start(warm_kernels: bool) -> None:
+    """In a pool worker: SIGTERM ends the county's run as *interrupted* (recorded, kernel shut);
+    the kernels' template starts now, before the first county arrives."""
     import signal
 
     def stop(signum: int, _frame: object) -> None:
         raise Interrupted(signum)
 
     signal.signal(signal.SIGTERM, stop)
+    if warm_kernels:
+        warm.enable()
 
 
 def _on_dask(address: str, jobs: list[Job], on_done: Callable[[Outcome], None]) -> list[Outcome]:

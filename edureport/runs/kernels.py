@@ -19,6 +19,7 @@ from edureport.errors import (
     StorageError,
 )
 from edureport.imports import import_lean
+from edureport.runs import warm
 
 if TYPE_CHECKING:
     from edureport.runs.pipeline import RunOptions
@@ -69,6 +70,7 @@ class _Kernels:
         # the kernels' own stdout/stderr (start-up notices, ZMQ noise at shut-down under load)
         # go to the run folder, not the console
         self.log = open(log, "ab") if log else None  # closed in close()
+        self.log_path = log
         root = Path(tempfile.gettempdir())
         if len(os.fsencode(root)) > 60 and Path("/tmp").is_dir():  # <dir>/k12-5 under ~100
             root = Path("/tmp")
@@ -134,6 +136,9 @@ class _Kernels:
             return kernel.clients[-1]
 
         km.client = client
+        template = warm.current()
+        if template is not None:  # in a batch worker: fork the kernel from its template
+            km.provisioner = warm.provisioner(km, template, self.log_path)
         self.kernels.append(kernel)  # before it starts: close() must find it whatever happens
         try:
             streams = {"stdout": self.log, "stderr": self.log} if self.log else {}

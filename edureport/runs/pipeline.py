@@ -56,7 +56,7 @@ from edureport.errors import (
 from edureport.imports import import_lean
 from edureport.keys import key_id
 from edureport.paths import NOTEBOOKS_DIR, ledger_folder, published_dir
-from edureport.runs import summaries
+from edureport.runs import summaries, warm
 from edureport.runs.folder import (
     KERNEL_LOG,
     LEGACY_JOURNAL,
@@ -306,6 +306,8 @@ def _run_locked(
         "status": "running",
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        # "forked": the kernels are forks of this batch worker's template (edureport.runs.warm)
+        "kernels": "forked" if warm.current() else "new",
         "parameters": params,
         "options": {"force": options.force, "cell_timeout": options.cell_timeout},
         "fingerprint": finger,
