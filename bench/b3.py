@@ -1,18 +1,24 @@
-"""B3: many county-years with ``edureport batch`` (local process pool, or a Dask LocalCluster).
+"""B3: many county-years with ``edureport batch`` (local process pool, or a Dask LocalCluster),
+against the same county-years run one after the other by ``edureport run``.
 
 :func:`write_counties` writes the synthetic batch (``synthetic.random_targets`` /
 ``write_county_year``, the three input styles in turn). ``python -m bench.b3 cluster N`` starts a
 Dask LocalCluster of N single-threaded worker processes, prints its address as one JSON line and
 keeps it up until its stdin is closed (so the bench can measure the batch, not the cluster's
-start-up, and can sample the workers' memory under this process).
+start-up, and can sample the workers' memory under this process). :func:`run_pool_killing`
+runs a batch and kills one of its workers with SIGKILL while it runs a county.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,10 +54,102 @@ def write_counties(
     return counties
 
 
-def run_pool(data: Path, out: Path, workers: int, timeout: float) -> Measurement:
+def run_sequential(data: Path, out: Path, counties: list[str], timeout: float) -> Measurement:
+    """Each county by its own ``edureport run --force``, one after the other: total seconds,
+    the largest process, the largest process tree (a run with its kernels)."""
+    runs = []
+    for county in counties:
+        cmd = [BIN / "edureport", "run", "--county", county, "--year", str(YEAR)]
+        cmd += ["--data", data, "--out", out, "--force"]
+        runs.append(run_measured(cmd, timeout=timeout, sample_tree=True).check(f"run {county}"))
+    return Measurement(
+        seconds=round(sum(m.seconds for m in runs), 3),
+        returncode=0,
+        stdout="",
+        stderr="",
+        maxrss_kib=max(m.maxrss_kib for m in runs),
+        tree_peak_kib=max(m.tree_peak_kib or 0 for m in runs),
+        tree_pss_peak_kib=max(m.tree_pss_peak_kib or 0 for m in runs),
+    )
+
+
+def run_pool(
+    data: Path, out: Path, workers: int, timeout: float, cold: bool = False
+) -> Measurement:
     cmd = [BIN / "edureport", "batch", "--data", data, "--year", str(YEAR)]
     cmd += ["--workers", str(workers), "--out", out, "--force"]
-    return run_measured(cmd, timeout=timeout, sample_tree=True).check(f"batch --workers {workers}")
+    cmd += ["--cold-kernels"] if cold else []
+    what = f"batch --workers {workers}{' --cold-kernels' if cold else ''}"
+    return run_measured(cmd, timeout=timeout, sample_tree=True).check(what)
+
+
+def run_pool_killing(
+    data: Path, out: Path, workers: int, timeout: float, after: int
+) -> dict[str, Any]:
+    """The batch on ``workers`` local workers; once ``after`` counties have published, one
+    worker is killed (SIGKILL) while a county runs in it. What was killed, and the batch."""
+    killer = _Killer(out, after)
+    try:
+        m = run_pool(data, out, workers, timeout)
+    finally:
+        killer.stop()
+    return {"measurement": m, "killed": killer.killed}
+
+
+class _Killer:
+    """Watches for the batch's pool workers (``python … spawn_main``) and kills one with
+    SIGKILL once ``after`` counties are published and that worker has a kernel (a county)."""
+
+    def __init__(self, out: Path, after: int) -> None:
+        self.out, self.after = out, after
+        self.killed: dict[str, Any] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.1) and not self.killed:
+            published = len(list(self.out.glob(f"*/{YEAR}/current")))
+            if published < self.after:
+                continue
+            for worker, tree in _pool_workers(str(self.out)).items():
+                if tree["kernels"]:
+                    os.kill(worker, signal.SIGKILL)
+                    self.killed = {"pid": worker, "after_published": published, "at": time.time()}
+                    break
+
+
+def _pool_workers(out: str) -> dict[int, dict[str, list[int]]]:
+    """Live pool workers of the ``edureport batch`` writing to ``out``: pid -> its template
+    and that template's kernels."""
+    children: dict[int, list[int]] = {}
+    parent: dict[int, int] = {}
+    cmdline: dict[int, str] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text("ascii", "replace")
+            cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(stat[stat.rfind(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(pid)
+        parent[pid] = ppid
+        cmdline[pid] = cmd.decode("utf-8", "replace")
+    found = {}
+    for pid, cmd in cmdline.items():
+        if "spawn_main" not in cmd or out not in cmdline.get(parent[pid], ""):
+            continue
+        warm = "edureport.runs.warm"
+        templates = [c for c in children.get(pid, []) if warm in cmdline.get(c, "")]
+        kernels = [k for t in templates for k in children.get(t, [])]
+        found[pid] = {"templates": templates, "kernels": kernels}
+    return found
 
 
 class Cluster:

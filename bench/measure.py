@@ -45,6 +45,9 @@ class Measurement:
     stderr: str
     maxrss_kib: int  # largest single process (the child or a descendant it waited for)
     tree_peak_kib: int | None = None  # largest sum over the process tree (sampled)
+    # the same with proportional set sizes: a page shared by n processes (a fork and its
+    # template) counted 1/n in each, so the sum is the memory the tree really holds
+    tree_pss_peak_kib: int | None = None
     subtree_peak_kib: dict[int, int] = field(default_factory=dict)  # per direct child
 
     def json_line(self) -> dict[str, Any]:
@@ -124,6 +127,7 @@ def run_measured(
             stderr=err.read().decode("utf-8", "replace"),
             maxrss_kib=int(found.get("maxrss_kib", 0)),
             tree_peak_kib=sampler.peak_kib if sampler else None,
+            tree_pss_peak_kib=sampler.pss_peak_kib if sampler else None,
             subtree_peak_kib=sampler.subtree_peak_kib if sampler else {},
         )
 
@@ -150,6 +154,7 @@ class TreeSampler:
     def __init__(self, root: int, interval: float = 0.2, depth: int = 1) -> None:
         self.root, self.interval, self.depth = root, interval, depth
         self.peak_kib: int | None = 0 if Path("/proc").is_dir() else None
+        self.pss_peak_kib: int | None = self.peak_kib
         self.subtree_peak_kib: dict[int, int] = {}
         self._stop = threading.Event()
         self._page_kib = os.sysconf("SC_PAGE_SIZE") // KIB
@@ -191,11 +196,32 @@ class TreeSampler:
 
         whole = total(self.root)
         self.peak_kib = max(self.peak_kib or 0, whole)
+        tree, todo = [], [self.root]
+        while todo:
+            tree.append(todo.pop())
+            todo += children.get(tree[-1], ())
+        pss = [_pss_kib(pid) for pid in tree]
+        if all(p is not None for p in pss):
+            self.pss_peak_kib = max(self.pss_peak_kib or 0, sum(p or 0 for p in pss))
         level = [self.root]
         for _ in range(self.depth):
             level = [c for p in level for c in children.get(p, ())]
         for pid in level:
             self.subtree_peak_kib[pid] = max(self.subtree_peak_kib.get(pid, 0), total(pid))
+
+
+def _pss_kib(pid: int) -> int | None:
+    """The process's proportional set size (KiB), 0 if it is gone, None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError):
+        return None
+    return 0
 
 
 # ---------------------------------------------------------------- statistics

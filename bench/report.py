@@ -171,29 +171,56 @@ def _b2(b: dict[str, Any]) -> list[str]:
 
 
 def _b3(b: dict[str, Any]) -> list[str]:
-    if b.get("status") != "measured":
+    if b.get("status") != "measured" or "pool_over_sequential" not in b:
         return ["### B3: many county-years", "", f"Not measured: {b.get('note')}.", ""]
-    sec, peak, big = b["seconds"], b["worker_peak_kib"], b["largest_process_kib"]
+    sec, peak, tree = b["seconds"], b["worker_peak_kib"], b.get("tree_peak_kib", {})
+    pss = b.get("tree_pss_peak_kib", {})
+    n = b["counties"]
     label = {
-        "pool_1": "`--workers 1`",
-        "pool_2": "`--workers 2`",
-        "dask_2": "Dask LocalCluster, 2 workers",
+        "sequential": f"{n} × `edureport run`, one after the other",
+        "pool_2": "`edureport batch --workers 2` (warm kernels)",
+        "pool_2_cold": "`edureport batch --workers 2 --cold-kernels`",
+        "dask_2": "Dask LocalCluster, 2 workers (warm kernels)",
     }
     out = [
         "### B3: many county-years",
         "",
-        f"{b['what']}, {b['aid_rows_total']:,} aid rows in all ({_load(b)}).",
+        f"{b['what']}; {b['aid_rows_total']:,} aid rows in all ({_load(b)}).",
         "",
-        "| configuration | seconds | peak MiB, one worker (with its kernel) "
-        "| peak MiB, largest process |",
-        "|---|---|---|---|",
+        "| configuration | seconds | peak MiB, one worker (with its template and kernels; RSS) "
+        "| peak MiB, whole process tree, RSS | the same, PSS |",
+        "|---|---|---|---|---|",
     ]
     for k, name in label.items():
-        out.append(f"| {name} | {_spread(sec[k])} | {_mib(peak.get(k))} | {_mib(big.get(k))} |")
+        one = "—" if k == "sequential" else _mib(peak.get(k))
+        out.append(
+            f"| {name} | {_spread(sec[k])} | {one} | {_mib(tree.get(k))} | {_mib(pss.get(k))} |"
+        )
     out += [
         "",
-        f"Speed-up of 2 workers over 1: **{_s(b['speedup_2_over_1'])}**; "
-        f"Dask / process pool: **{_s(b['dask_over_pool'])}**.",
+        f"2 warm workers / {n} sequential runs: **{_s(b['pool_over_sequential'])}**; "
+        f"warm / cold kernels: **{_s(b['warm_over_cold'])}**; "
+        f"Dask / process pool: **{_s(b['dask_over_pool'])}**. RSS sums count a page that a "
+        "kernel shares with its template (a fork) in each process; PSS counts it once, shared "
+        "out (`/proc/<pid>/smaps_rollup`). The Dask workers' tree is not sampled.",
+        "",
+    ]
+    big = b["large"]
+    killed = big["killed"]
+    when = (
+        f"worker {killed['pid']} killed with SIGKILL after {killed['after_published']} counties "
+        "had published, while it ran a county"
+        if killed
+        else "**no worker was killed** (the batch ended before a worker could be caught)"
+    )
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(big["statuses"].items()))
+    out += [
+        f"**{big['counties']} counties** ({big['what']}): {_s(big['seconds'])} s; {when}. "
+        f"Published afterwards: **{big['published']} of {big['counties']}** ({statuses}). "
+        f"Peak memory of the whole batch, every process summed: "
+        f"**{_mib(big.get('tree_pss_peak_kib'))} MiB PSS** ({_mib(big['tree_peak_kib'])} MiB "
+        f"RSS); one worker with its template and kernels: {_mib(big['worker_peak_kib'])} MiB "
+        "RSS.",
         "",
     ]
     if b.get("errors"):
