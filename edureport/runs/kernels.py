@@ -126,7 +126,7 @@ class _Kernels:
             ip=base,  # sockets <base>-1 … <base>-5
             connection_file=f"{base}.json",
             # nbclient drives the kernel with asyncio; it gets its client from km.client()
-            client_class="jupyter_client.asynchronous.AsyncKernelClient",
+            client_class="edureport.runs.kernels.ReadyClient",
         )
         kernel = _Kernel(km)
         make_client = km.client
@@ -192,6 +192,63 @@ class _Kernels:
         thread = threading.Thread(target=_stop_kernel, args=(kernel.km, now), daemon=True)
         thread.start()
         self.closing.append(thread)
+
+
+def _ready_client_class() -> type:
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
+        """nbclient's client, ready as soon as the kernel has answered on both channels.
+
+        jupyter_client's ``wait_for_ready`` ends by reading IOPub until it has been silent
+        for 0.2 s, on every notebook (0.6 s a county-year). Here the kernel is ready once
+        its reply to ``kernel_info`` has come on the shell channel and its *idle* status for
+        that same request on IOPub: the subscription is live, and nothing the kernel
+        published before is still to come (IOPub is in order). The request is sent again
+        while IOPub's subscription is not yet live (PUB/SUB drops what came before)."""
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+            while True:
+                msg_id = self.kernel_info()
+                replied = idle = False
+                until = time.monotonic() + 1
+                while not (replied and idle) and time.monotonic() < until:
+                    if not replied:
+                        replied = await self._answer(self.shell_channel, msg_id, 0.02)
+                    if not idle:
+                        idle = await self._answer(self.iopub_channel, msg_id, 0.02)
+                if replied and idle:
+                    return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+        async def _answer(self, channel: Any, msg_id: str, wait: float) -> bool:
+            """Whether ``channel`` brings the kernel's answer to ``msg_id`` within ``wait``
+            (shell: the reply; IOPub: the idle status after it); other messages dropped."""
+            try:
+                msg = await channel.get_msg(timeout=wait)
+            except Empty:
+                return False
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                return False
+            if msg["msg_type"] == "kernel_info_reply":
+                self._handle_kernel_info_reply(msg)
+                return True
+            return msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+
+    return ReadyClient
+
+
+def __getattr__(name: str) -> Any:
+    """``ReadyClient``, built when jupyter_client first asks for it (by its dotted name), so
+    that importing this module does not import jupyter_client."""
+    if name == "ReadyClient":
+        globals()[name] = _ready_client_class()
+        return globals()[name]
+    raise AttributeError(name)
 
 
 def _sweep_socket_dirs(root: Path) -> None:
