@@ -36,6 +36,20 @@ from pathlib import Path
 from typing import Any
 
 STEPS = ("1_clean", "2_validate", "3_report")
+# what ipykernel imports as a kernel starts, beyond ``ipykernel.kernelapp`` (its debugger,
+# IPython's inspector and completer, tornado's queues): loaded once, in the template
+KERNEL_MODULES = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.debugger",
+    "IPython.core.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "tornado.platform.asyncio",
+    "tornado.queues",
+    "tornado.locks",
+)
 READY = "ready"
 
 _template: Template | None = None
@@ -207,9 +221,13 @@ class _Forked:
 def main() -> None:
     """The template process: load every step's libraries, then fork a kernel per request."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides; stdin's end stops us
-    import ipykernel.kernelapp  # noqa: F401
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # as the kernel's spec sets
+    import importlib
 
     from edureport.runs import steps
+
+    for module in KERNEL_MODULES:
+        importlib.import_module(module)
 
     for step in STEPS:
         steps.prepare(step)
