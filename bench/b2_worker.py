@@ -1,6 +1,7 @@
 """One B2 measurement in a fresh process: ``python -m bench.b2_worker MODE FOLDER [--cprofile F]``.
 
-``floor``: pandas reads the aid CSV with ``engine="pyarrow"`` and sums the amount per stage and
+``floor``: pandas reads the aid CSV with ``engine="pyarrow"`` (an ``.xlsx`` aid ledger:
+python-calamine reads its first sheet into a DataFrame) and sums the amount per stage and
 programme. ``pipeline``: ``read_ledger`` + ``clean_ledger`` on the aid and control ledgers, then
 the Great Expectations suites that concern them (aid, control, aid_control).
 
@@ -24,20 +25,29 @@ STAGE, PROGRAMME, AMOUNT = "学段", "资助项目", "金额（元）"
 SUITES = ("aid", "control", "aid_control")
 
 
-def aid_csv(folder: Path) -> Path:
-    (path,) = [p for p in folder.iterdir() if AID_KEYWORD in p.name and p.suffix == ".csv"]
+def aid_file(folder: Path) -> Path:
+    (path,) = [p for p in folder.iterdir() if AID_KEYWORD in p.name and p.suffix in SUFFIXES]
     return path
+
+
+SUFFIXES = (".csv", ".xlsx")
 
 
 def floor(folder: Path, phases: dict[str, float], fixed: dict[str, float]) -> dict[str, Any]:
     t = time.perf_counter()
     import pandas as pd
     import pyarrow.csv  # noqa: F401  (imported by read_csv's pyarrow engine)
+    import python_calamine
 
     fixed["imports"] = time.perf_counter() - t
-    path = aid_csv(folder)
+    path = aid_file(folder)
     t = time.perf_counter()
-    frame = pd.read_csv(path, engine="pyarrow")
+    if path.suffix == ".xlsx":
+        rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        values = rows.to_python()
+        frame = pd.DataFrame(values[1:], columns=values[0])
+    else:
+        frame = pd.read_csv(path, engine="pyarrow")
     phases["read"] = time.perf_counter() - t
     t = time.perf_counter()
     sums = frame.groupby([STAGE, PROGRAMME])[AMOUNT].sum()

@@ -148,14 +148,19 @@ def _b2(b: dict[str, Any]) -> list[str]:
     ]
     for s in b["sizes"]:
         ph = s.get("phases_s", {})
+        rows = f"{s['rows']:,}" + (" `.xlsx`" if s.get("format") == "xlsx" else "")
         out.append(
-            f"| {s['rows']:,} | {_spread(s['floor_s'])} | {_spread(s['pipeline_s'])} "
+            f"| {rows} | {_spread(s['floor_s'])} | {_spread(s['pipeline_s'])} "
             f"| **{_s(s['ratio'])}** | {_s(s['pipeline_us_per_row'])} "
             f"| {_mib(s['floor_peak_kib'])} | {_mib(s['pipeline_peak_kib'])} "
             f"| {_s(ph.get('read_ledger'))} | {_s(ph.get('clean_ledger'))} "
             f"| {_s(ph.get('validate'))} |"
         )
-    out += ["", f"Time per row, largest / smallest over the sizes: {_s(b.get('flatness'))}.", ""]
+    out += [
+        "",
+        f"Time per row, largest / smallest over the CSV sizes: {_s(b.get('flatness'))}.",
+        "",
+    ]
     fixed = b["sizes"][0].get("fixed_s") if b["sizes"] else None
     if fixed:
         out += [
