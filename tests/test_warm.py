@@ -191,3 +191,44 @@ def test_a_worker_killed_mid_batch_loses_no_county(data: Path, tmp_path: Path) -
         assert re.search(rf"{county} {YEAR}: (published|unchanged)", stdout), stdout
     time.sleep(1)
     assert not [p for p in seen if _alive(p)], "a template or kernel outlived its worker"
+
+
+@pytest.mark.slow
+def test_forked_kernels_start_from_the_untouched_template(tmp_path: Path) -> None:
+    """Each kernel is a fork of the template (its parent), with the libraries loaded and none
+    of an earlier kernel's state; when the template is gone, kernels start cold again."""
+    from edureport.runs import warm
+    from edureport.runs.kernels import _Kernels
+
+    from .test_kernels import execute, notebook
+
+    code = (
+        "import os, sys\n"
+        "seen = getattr(sys, 'edureport_seen', None)\n"
+        "sys.edureport_seen = os.getpid()  # module state a later kernel must not see\n"
+        "(os.getppid(), seen, 'great_expectations' in sys.modules)"
+    )
+    folder = notebook(tmp_path / "nb", "1_clean", code)
+    template = warm.enable()
+    assert template is not None
+    try:
+        outputs = []
+        with _Kernels(folder) as kernels:
+            for i in range(2):
+                km = kernels.take("1_clean")
+                nb = execute(km, folder, "1_clean", tmp_path / f"out{i}")
+                outputs.append(nb.cells[0].outputs[0]["data"]["text/plain"])
+                kernels.release(km, graceful=True)
+        pid = template.process.pid
+        assert outputs == [f"({pid}, None, True)"] * 2
+        template.process.kill()
+        template.process.wait()
+        assert warm.current() is None
+        with _Kernels(folder) as kernels:  # cold: a new interpreter, this process's child
+            km = kernels.take("1_clean")
+            nb = execute(km, folder, "1_clean", tmp_path / "cold")
+            found = nb.cells[0].outputs[0]["data"]["text/plain"]
+            assert found == f"({os.getpid()}, None, False)"
+            kernels.release(km, graceful=True)
+    finally:
+        warm.disable()
