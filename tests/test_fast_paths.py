@@ -228,3 +228,28 @@ def test_may_equal_with_characters_whose_case_is_two_characters() -> None:
     assert normalize.may_equal(cells, ["Straße"]).tolist() == [False, True, False, False]
     assert normalize.may_equal(cells, ["STRASSE"]).tolist() == [False, True, True, False]
     assert normalize.may_equal(cells, ["合计"]).tolist() == [False, True, False, False]
+
+
+WORKBOOK_CELLS = st.one_of(
+    st.none(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.booleans(),
+    st.datetimes(),
+    st.text(alphabet="合计小 计总Ｓs1.0-:　", max_size=6),
+)
+
+
+@SETTINGS
+@given(
+    cells=st.lists(WORKBOOK_CELLS, max_size=30),
+    targets=st.lists(st.sampled_from(["合计", "小计", "总计", "S", "1", "10", "1.0"]), min_size=1),
+)
+def test_may_equal_on_workbook_cells_is_a_superset(cells: list[object], targets: list[str]) -> None:
+    """A workbook's column (numbers, dates, blanks and text in one object column): every cell
+    whose text or key equals a target is among those may_equal keeps."""
+    values = pd.Series(cells, dtype=object)
+    maybe = normalize.may_equal(values, targets)
+    for cell, kept in zip(cells, maybe, strict=True):
+        if normalize.text(cell) in targets or normalize.match_key(cell) in targets:
+            assert kept, (cell, targets)

@@ -115,6 +115,9 @@ def plain(values: pd.Series, without: str = "") -> np.ndarray:
     return np.array(values.str.fullmatch(_plain_pattern(without)).fillna(False), dtype=bool)
 
 
+ARROW_TEXT = pd.StringDtype(storage="pyarrow", na_value=np.nan)  # what the CSV reader gives
+
+
 def _arrow_text(values: pd.Series) -> bool:
     return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
@@ -122,12 +125,14 @@ def _arrow_text(values: pd.Series) -> bool:
 def may_equal(values: pd.Series, targets: Collection[str]) -> np.ndarray:
     """Which cells' :func:`text` (or :func:`match_key`) might equal one of ``targets``.
 
-    A superset, found in bulk for Arrow-backed text (other columns: every cell): a plain
-    cell (see :func:`plain`) can only match if it holds a target's characters, and an ASCII
-    cell's text is ASCII, so it cannot match targets that all have other characters.
+    A superset, found in bulk: a plain cell (see :func:`plain`) can only match if it holds a
+    target's characters, and an ASCII cell's text is ASCII, so it cannot match targets that all
+    have other characters. A workbook's cells (not Arrow text) are tested as their ``str()``:
+    the :func:`text` of a number or date holds only characters its ``str()`` holds (NFKC leaves
+    ASCII alone; a whole float loses ".0"), so the superset stays one.
     """
     if not _arrow_text(values):
-        return np.ones(len(values), dtype=bool)
+        values = pd.Series(values.to_numpy(dtype=object), dtype=ARROW_TEXT)
     chars = "".join(sorted({ch for t in targets for ch in t}))
     if not all(t and not t.isascii() for t in targets):
         return ~plain(values, without=chars)
