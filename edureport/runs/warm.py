@@ -51,9 +51,12 @@ KERNEL_MODULES = (
     "tornado.locks",
 )
 READY = "ready"
+START_TIMEOUT = 120  # seconds for the template to load everything
+FORK_TIMEOUT = 30  # seconds for it to answer a fork request
 
 _template: Template | None = None
 _lock = threading.Lock()
+_atexit: list[bool] = []  # whether disable() is registered to run at exit
 
 
 class TemplateError(RuntimeError):
@@ -73,10 +76,17 @@ class Template:
         assert self.process.stdin and self.process.stdout
         self.stdin, self.stdout = self.process.stdin, self.process.stdout
         self.lock = threading.Lock()
-        line = self.stdout.readline().decode().strip()
+        line = self._answer(START_TIMEOUT).decode().strip()
         if line != READY:
             self.close()
             raise TemplateError(f"template process did not start ({line or 'no answer'})")
+
+    def _answer(self, timeout: float) -> bytes:
+        """Its next line ('' if it sent none within ``timeout`` seconds or is gone)."""
+        import select
+
+        ready, _, _ = select.select([self.stdout], [], [], timeout)
+        return self.stdout.readline() if ready else b""
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -88,7 +98,7 @@ class Template:
             try:
                 self.stdin.write(json.dumps(request).encode() + b"\n")
                 self.stdin.flush()
-                answer = self.stdout.readline()
+                answer = self._answer(FORK_TIMEOUT)
             except (OSError, ValueError) as exc:
                 raise TemplateError(f"template process gone: {exc}") from exc
         try:
@@ -121,7 +131,9 @@ def enable() -> Template | None:
         except (OSError, TemplateError):
             _template = None
             return None
-        atexit.register(disable)
+        if not _atexit:
+            atexit.register(disable)
+            _atexit.append(True)
         return _template
 
 
