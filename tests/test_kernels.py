@@ -141,7 +141,7 @@ def test_a_kernel_started_ahead_is_prepared_silently(tmp_path: Path) -> None:
     folder = notebook(tmp_path / "nb", "1_clean", code)
     with kernel_pool._Kernels(folder) as kernels:
         kernels.start_ahead("1_clean")
-        kernels.start_ahead("1_clean")  # at most one ahead
+        kernels.start_ahead("1_clean")  # once per notebook
         assert len(kernels.kernels) == 1
         km = kernels.take("1_clean")  # waits for steps.prepare("1_clean") to finish
         nb = execute(km, folder, "1_clean", tmp_path / "out")
