@@ -213,22 +213,68 @@ def test_forked_kernels_start_from_the_untouched_template(tmp_path: Path) -> Non
     assert template is not None
     try:
         outputs = []
-        with _Kernels(folder) as kernels:
+        with _Kernels(folder, template=template) as kernels:
             for i in range(2):
                 km = kernels.take("1_clean")
                 nb = execute(km, folder, "1_clean", tmp_path / f"out{i}")
                 outputs.append(nb.cells[0].outputs[0]["data"]["text/plain"])
                 kernels.release(km, graceful=True)
+            assert kernels.mode() == "forked"
         pid = template.process.pid
         assert outputs == [f"({pid}, None, True)"] * 2
         template.process.kill()
         template.process.wait()
-        assert warm.current() is None
-        with _Kernels(folder) as kernels:  # cold: a new interpreter, this process's child
+        assert not template.alive()
+        with _Kernels(folder, template=template) as kernels:  # cold: a new interpreter
             km = kernels.take("1_clean")
             nb = execute(km, folder, "1_clean", tmp_path / "cold")
             found = nb.cells[0].outputs[0]["data"]["text/plain"]
             assert found == f"({os.getpid()}, None, False)"
             kernels.release(km, graceful=True)
+            assert kernels.mode() == "new"
+    finally:
+        warm.disable()
+
+
+def dies_for_c3(county: str, year: int, *_job: object) -> Any:
+    """A stand-in for ``batch.run_county`` whose worker dies on county c3, every time."""
+    from edureport.runs.batch import Outcome
+
+    if county == "c3":
+        os._exit(1)
+    time.sleep(0.2)
+    return Outcome(county, year, "published", 0, 0.2)
+
+
+@pytest.mark.slow
+def test_a_county_that_kills_its_worker_every_time_fails_alone(tmp_path: Path) -> None:
+    from edureport.runs import batch
+    from edureport.runs.pipeline import RunOptions
+
+    counties = [f"c{i}" for i in range(1, 9)]
+    jobs = [(c, YEAR, tmp_path, tmp_path, RunOptions(), False) for c in counties]
+    seen: list[str] = []
+    outcomes = batch._on_pool(2, jobs, lambda o: seen.append(o.county), run=dies_for_c3)
+    assert sorted(seen) == sorted(counties), "each county reported once"
+    status = {o.county: (o.status, o.message) for o in outcomes}
+    assert status.pop("c3") == ("internal_error", batch.WORKER_DIED)
+    assert set(status.values()) == {("published", "")}
+
+
+@pytest.mark.slow
+def test_the_template_loads_nothing_from_the_folder_it_starts_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module in the batch's working folder named like a library (here ``cn2an``) must not
+    be what every kernel imports."""
+    from edureport.runs import warm
+
+    marker = tmp_path / "imported"
+    (tmp_path / "cn2an.py").write_text(f"open({str(marker)!r}, 'w').close()\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    template = warm.enable()
+    try:
+        assert template is not None, warm.failure()
+        assert not marker.exists()
     finally:
         warm.disable()

@@ -18,7 +18,7 @@ import os
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from edureport.errors import (
@@ -99,12 +99,10 @@ def run_county(
     warm_kernels: bool = False,
 ) -> Outcome:
     """Run one county-year and never raise: any failure becomes the outcome's status and code.
-    ``warm_kernels``: fork its kernels from this process's template (started on first use)."""
+    ``warm_kernels``: fork its kernels from this process's template (started on first use; a
+    county of a batch with ``--cold-kernels`` in the same Dask worker leaves it alone)."""
     t0 = time.perf_counter()
-    if warm_kernels:
-        warm.enable()  # None if it cannot start: the kernels then start cold
-    else:
-        warm.disable()
+    options = replace(options, warm_kernels=warm_kernels)
     run_id, message = None, ""
     try:
         result = run(county, year, data_root, out_root, options, progress=lambda _line: None)
@@ -173,47 +171,73 @@ def run_batch(
 
 
 Job = tuple[str, int, Path, Path, RunOptions, bool]
-POOL_ATTEMPTS = 3  # pools started in all when workers are killed (each redoes the unfinished)
 
 
-def _on_pool(workers: int, jobs: list[Job], on_done: Callable[[Outcome], None]) -> list[Outcome]:
-    """Run ``jobs`` on a pool of ``workers``; when a worker dies (killed, out of memory) the
-    pool breaks and every county it had not finished runs again on a new pool (a county's
-    lock is an ``flock`` and its next run recovers the killed one's folder)."""
+def _on_pool(
+    workers: int,
+    jobs: list[Job],
+    on_done: Callable[[Outcome], None],
+    run: Callable[..., Outcome] = run_county,
+) -> list[Outcome]:
+    """Run ``jobs`` on a pool of ``workers``. When a worker dies (killed, out of memory) the
+    pool breaks, failing every county it had not finished, started or not: those run again on
+    a new pool; if that one breaks too, each county left runs alone on a pool of its own, so
+    that a county that kills its worker every time fails alone. (A county's lock is an
+    ``flock`` and its next run recovers the folder of the killed one.)"""
+    outcomes: list[Outcome] = []
+    warm_kernels = any(job[-1] for job in jobs)
+    left = _pool_round(run, workers, jobs, warm_kernels, on_done, outcomes)
+    if left:
+        left = _pool_round(run, workers, left, warm_kernels, on_done, outcomes)
+    for job in left:
+        if _pool_round(run, 1, [job], warm_kernels, on_done, outcomes):
+            outcomes.append(
+                Outcome(job[0], job[1], "internal_error", EXIT_INTERNAL, 0.0, WORKER_DIED)
+            )
+            on_done(outcomes[-1])
+    return outcomes
+
+
+WORKER_DIED = "运行此县的工作进程三次意外终止 the worker running this county died (three times)"
+
+
+def _pool_round(
+    run: Callable[..., Outcome],
+    workers: int,
+    jobs: list[Job],
+    warm_kernels: bool,
+    on_done: Callable[[Outcome], None],
+    outcomes: list[Outcome],
+) -> list[Job]:
+    """One pool running ``run(*job)`` for ``jobs``: their outcomes added to ``outcomes`` (and
+    ``on_done``), except those of the jobs a broken pool failed, which are returned."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    outcomes: list[Outcome] = []
+    broken: list[Job] = []
     # spawn: each worker starts clean (no inherited threads or sockets; kernels are its children)
     context = multiprocessing.get_context("spawn")
-    warm_kernels = any(job[-1] for job in jobs)
-    for attempt in range(1, POOL_ATTEMPTS + 1):
-        broken: list[Job] = []
-        pool = ProcessPoolExecutor(
-            workers, context, initializer=_worker_start, initargs=(warm_kernels,)
-        )
-        try:
-            futures = {pool.submit(run_county, *job): job for job in jobs}
-            for future in as_completed(futures):
-                error = future.exception()
-                if isinstance(error, BrokenProcessPool) and attempt < POOL_ATTEMPTS:
-                    broken.append(futures[future])
-                    continue
-                outcomes.append(_outcome(future.result, futures[future]))
-                on_done(outcomes[-1])
-        except BaseException:  # stopped (Ctrl-C, SIGTERM): start no more counties, stop the running
-            running = list((getattr(pool, "_processes", None) or {}).values())  # no API < 3.14
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in running:
-                if process.is_alive():
-                    process.terminate()
-            raise
-        pool.shutdown()
-        if not broken:
-            break
-        jobs = broken
-    return outcomes
+    pool = ProcessPoolExecutor(
+        workers, context, initializer=_worker_start, initargs=(warm_kernels,)
+    )
+    try:
+        futures = {pool.submit(run, *job): job for job in jobs}
+        for future in as_completed(futures):
+            if isinstance(future.exception(), BrokenProcessPool):
+                broken.append(futures[future])
+                continue
+            outcomes.append(_outcome(future.result, futures[future]))
+            on_done(outcomes[-1])
+    except BaseException:  # stopped (Ctrl-C, SIGTERM): start no more counties, stop the running
+        running = list((getattr(pool, "_processes", None) or {}).values())  # no API < 3.14
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in running:
+            if process.is_alive():
+                process.terminate()
+        raise
+    pool.shutdown()
+    return broken
 
 
 def _worker_start(warm_kernels: bool) -> None:

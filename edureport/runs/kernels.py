@@ -68,12 +68,14 @@ class _Kernels:
     with "Address already in use".
     """
 
-    def __init__(self, cwd: Path, log: Path | None = None) -> None:
+    def __init__(self, cwd: Path, log: Path | None = None, template: Any = None) -> None:
         self.cwd = cwd
         # the kernels' own stdout/stderr (start-up notices, ZMQ noise at shut-down under load)
         # go to the run folder, not the console
         self.log = open(log, "ab") if log else None  # closed in close()
         self.log_path = log
+        self.template = template  # a warm.Template: kernels are its forks (batch workers)
+        self.forked: list[bool] = []  # per kernel started: whether it is a fork of the template
         root = Path(tempfile.gettempdir())
         if len(os.fsencode(root)) > 60 and Path("/tmp").is_dir():  # <dir>/k12-5 under ~100
             root = Path("/tmp")
@@ -102,6 +104,11 @@ class _Kernels:
     def start_ahead(self, name: str) -> None:
         if name not in self.ahead and len(self.ahead) < AHEAD:
             self.ahead[name] = self._start(name, prepare=True)
+
+    def mode(self) -> str:
+        """How this run's kernels started: "forked" (from a template), "new", or "mixed"."""
+        kinds = set(self.forked)
+        return "mixed" if len(kinds) > 1 else "forked" if kinds == {True} else "new"
 
     def release(self, km: Any, graceful: bool) -> None:
         """Shut the kernel of ``km`` down in the background (``graceful``: ask it first)."""
@@ -139,9 +146,8 @@ class _Kernels:
             return kernel.clients[-1]
 
         km.client = client
-        template = warm.current()
-        if template is not None:  # in a batch worker: fork the kernel from its template
-            km.provisioner = warm.provisioner(km, template, self.log_path)
+        if self.template is not None and self.template.alive():
+            km.provisioner = warm.provisioner(km, self.template, self.log_path)
         self.kernels.append(kernel)  # before it starts: close() must find it whatever happens
         try:
             streams = {"stdout": self.log, "stderr": self.log} if self.log else {}
@@ -151,6 +157,7 @@ class _Kernels:
                 f"笔记本 {name}.ipynb 的内核无法启动 the notebook's kernel did not start: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        self.forked.append(bool(getattr(km.provisioner, "forked", False)))
         if prepare:  # queued on the shell channel now; the kernel runs it once it is up
             kc = km.blocking_client()
             kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
@@ -208,7 +215,8 @@ def _ready_client_class() -> type:
         its reply to ``kernel_info`` has come on the shell channel and its *idle* status for
         that same request on IOPub: the subscription is live, and nothing the kernel
         published before is still to come (IOPub is in order). The request is sent again
-        while IOPub's subscription is not yet live (PUB/SUB drops what came before)."""
+        (0.1 s after its reply) while IOPub's subscription is not yet live: PUB/SUB drops
+        what is published before it is."""
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
@@ -219,6 +227,8 @@ def _ready_client_class() -> type:
                 while not (replied and idle) and time.monotonic() < until:
                     if not replied:
                         replied = await self._answer(self.shell_channel, msg_id, 0.02)
+                        if replied:  # its idle status follows at once, unless IOPub missed it
+                            until = min(until, time.monotonic() + 0.1)
                     if not idle:
                         idle = await self._answer(self.iopub_channel, msg_id, 0.02)
                 if replied and idle:

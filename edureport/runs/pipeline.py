@@ -112,6 +112,7 @@ class RunOptions:
     notebooks_dir: Path = NOTEBOOKS_DIR  # tests point this at a modified copy
     publish: bool = True  # False: a check (``reproduce``), never published, whatever it finds
     reproduces: str | None = None  # the run id a reproduction re-runs (recorded)
+    warm_kernels: bool = False  # batch workers: kernels forked from a template (runs.warm)
 
 
 @dataclass
@@ -306,8 +307,6 @@ def _run_locked(
         "status": "running",
         "host": socket.gethostname(),
         "pid": os.getpid(),
-        # "forked": the kernels are forks of this batch worker's template (edureport.runs.warm)
-        "kernels": "forked" if warm.current() else "new",
         "parameters": params,
         "options": {"force": options.force, "cell_timeout": options.cell_timeout},
         "fingerprint": finger,
@@ -444,41 +443,60 @@ def _steps(
     options: RunOptions,
     say: Callable[[str], None],
 ) -> RunResult:
-    total = len(NOTEBOOKS) + 1
     record["notebooks"] = []
-    with _Kernels(Path(options.notebooks_dir), run_dir / KERNEL_LOG) as kernels:
-        for i, (name, label) in enumerate(NOTEBOOKS, start=1):
-            t0 = time.perf_counter()
-            say(f"[{i}/{total}] {label} …")
-            if i == 1:  # the first two kernels start and prepare while the runner imports papermill
-                kernels.start_ahead(name)
-                kernels.start_ahead(NOTEBOOKS[1][0])
-                import_lean("papermill")  # before anything imports nbformat (imports.py)
-            record["notebooks"].append(f"notebooks/{name}.ipynb")
-            km = kernels.take(name)
-            if i < len(NOTEBOOKS):  # the next notebook's kernel starts while this one runs
-                kernels.start_ahead(NOTEBOOKS[i][0])
-            done = False
-            try:
-                _execute(name, run_dir, params, options, km)
-                if stop := Interrupted.pending():  # a signal the event loop dropped
-                    raise stop
-                done = True
-            finally:  # shut down off the critical path; killed at once if the step failed
-                kernels.release(km, graceful=done)
-            record["steps"][name] = round(time.perf_counter() - t0, 2)
-            write_json(run_dir / RECORD, record)
-            say(f"      {record['steps'][name]:.1f} s")
-            if i == 1:
-                for line in summaries.clean_lines(run_dir):
-                    say(line)
-        t0 = time.perf_counter()
-        say(f"[{total}/{total}] 导出HTML export …")
-        from edureport.render import export_html
+    template = warm.enable() if options.warm_kernels else None
+    with _Kernels(Path(options.notebooks_dir), run_dir / KERNEL_LOG, template) as kernels:
+        try:
+            return _notebooks(run_dir, params, record, options, say, kernels)
+        finally:
+            # "forked": from this batch worker's template (edureport.runs.warm); "new": each
+            # a new interpreter (with why a template wanted could not start)
+            record["kernels"] = kernels.mode()
+            if options.warm_kernels and template is None and warm.failure():
+                record["kernels_note"] = warm.failure()
 
-        meta = read_json(run_dir / REPORT_META)
-        export_html(run_dir / "notebooks" / "3_report.ipynb", run_dir / REPORT_HTML, meta["title"])
-        record["steps"]["export"] = round(time.perf_counter() - t0, 2)
+
+def _notebooks(
+    run_dir: Path,
+    params: dict[str, Any],
+    record: dict[str, Any],
+    options: RunOptions,
+    say: Callable[[str], None],
+    kernels: _Kernels,
+) -> RunResult:
+    total = len(NOTEBOOKS) + 1
+    for i, (name, label) in enumerate(NOTEBOOKS, start=1):
+        t0 = time.perf_counter()
+        say(f"[{i}/{total}] {label} …")
+        if i == 1:  # the first two kernels start and prepare while the runner imports papermill
+            kernels.start_ahead(name)
+            kernels.start_ahead(NOTEBOOKS[1][0])
+            import_lean("papermill")  # before anything imports nbformat (imports.py)
+        record["notebooks"].append(f"notebooks/{name}.ipynb")
+        km = kernels.take(name)
+        if i < len(NOTEBOOKS):  # the next notebook's kernel starts while this one runs
+            kernels.start_ahead(NOTEBOOKS[i][0])
+        done = False
+        try:
+            _execute(name, run_dir, params, options, km)
+            if stop := Interrupted.pending():  # a signal the event loop dropped
+                raise stop
+            done = True
+        finally:  # shut down off the critical path; killed at once if the step failed
+            kernels.release(km, graceful=done)
+        record["steps"][name] = round(time.perf_counter() - t0, 2)
+        write_json(run_dir / RECORD, record)
+        say(f"      {record['steps'][name]:.1f} s")
+        if i == 1:
+            for line in summaries.clean_lines(run_dir):
+                say(line)
+    t0 = time.perf_counter()
+    say(f"[{total}/{total}] 导出HTML export …")
+    from edureport.render import export_html
+
+    meta = read_json(run_dir / REPORT_META)
+    export_html(run_dir / "notebooks" / "3_report.ipynb", run_dir / REPORT_HTML, meta["title"])
+    record["steps"]["export"] = round(time.perf_counter() - t0, 2)
     record["warnings"] = meta.get("warnings", [])
     validation = read_json(run_dir / VALIDATION_JSON)
     record["validation"] = validation.get("summary", {})
