@@ -356,8 +356,20 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
         columns=SET_ASIDE_COLUMNS,
     )
     kept = frame[clean].copy()
-    kept["file"] = [_file_label(raw, sheets[p]) for p in np.flatnonzero(clean)]
+    kept["file"] = _file_labels(raw, clean)
     return _finish(s, raw, kept), aside
+
+
+def _file_labels(raw: RawLedger, rows: np.ndarray) -> list[str] | str:
+    """The file label of each row where ``rows`` is True: one string if read from one sheet,
+    else one label per distinct sheet, expanded (not one Python call per row)."""
+    if not rows.any():
+        return []  # (as before: an empty table's file column is what pandas makes of [])
+    if len(raw.sheets) <= 1 or "sheet" not in raw.frame:
+        return _file_label(raw, None)
+    codes, sheets = pd.factorize(raw.frame["sheet"].to_numpy()[rows], use_na_sentinel=False)
+    labels = np.array([_file_label(raw, sheet) for sheet in sheets], dtype=object)
+    return labels[codes].tolist()
 
 
 def _reason(bad: _Bad, f: Field) -> str:
