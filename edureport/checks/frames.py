@@ -5,6 +5,7 @@ the narrative's problems)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -408,3 +409,81 @@ def narrative_frame(problems: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(NARRATIVE_COLUMNS)).astype(object)
     frame["row"] = pd.array(frame["row"].tolist(), dtype="Int64")
     return frame
+
+
+# --- compact frames ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compact:
+    """A frame's rows grouped by what a suite's row checks read: one row per group (its first
+    row, all columns as they are) and how many rows of the frame it stands for."""
+
+    frame: pd.DataFrame
+    weights: np.ndarray
+
+
+_MAX_KEY = 2**62  # mixed-radix group keys stay below this (then they are renumbered)
+
+
+def compact_frame(
+    frame: pd.DataFrame,
+    by_value: Iterable[str],
+    by_null: Iterable[str] = (),
+    unique: Iterable[Iterable[str]] = (),
+) -> Compact:
+    """Group ``frame``'s rows by the values of ``by_value`` and whether ``by_null`` is null.
+
+    Rows that repeat another's values in one of the ``unique`` column lists (null equal to
+    null, as ``DataFrame.duplicated``) stay rows of their own. Any other two rows of the
+    compact frame therefore differ in every ``unique`` list, though they keep only one row's
+    value of a ``by_null`` column: a uniqueness check finds the same repeated rows in it, and
+    every check of one row's values (null, in a set, between, under a row condition on
+    ``by_value`` columns) the same verdict per group as for each row the group stands for.
+    """
+    n = len(frame)
+    key, size = np.zeros(n, dtype=np.int64), 1
+    for column, nulls in [(c, False) for c in by_value] + [(c, True) for c in by_null]:
+        if nulls:
+            codes, k = frame[column].isna().to_numpy(dtype=np.int64), 2
+        else:
+            codes, k = _codes(frame[column])
+        key, size = _combine(key, size, codes, k)
+    single = np.zeros(n, dtype=bool)
+    for columns in unique:
+        single |= _repeated(frame, list(columns))
+    if single.any():  # each repeated row its own group, numbered above every other key
+        key, size = _combine(key, size, np.zeros(n, dtype=np.int64), 1)
+        key[single] = size + np.flatnonzero(single)
+    group = pd.factorize(key)[0]  # numbered in order of first appearance
+    first = np.empty(int(group.max(initial=-1)) + 1, dtype=np.int64)
+    first[group[::-1]] = np.arange(n - 1, -1, -1)  # the last write, the first row, wins
+    return Compact(frame.take(first), np.bincount(group).astype(np.int64))
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of a column (0 for null, equal values equal codes) and how many there are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, k = values.cat.codes.to_numpy(), len(values.cat.categories)
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        k = len(uniques)
+    return codes.astype(np.int64) + 1, k + 1
+
+
+def _combine(key: np.ndarray, size: int, codes: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+    """``key`` extended by ``codes`` (each below ``k``); renumbered first if it would grow past
+    :data:`_MAX_KEY` (keys stay equal exactly where all the codes so far are equal)."""
+    if size * k + len(key) >= _MAX_KEY:
+        key = pd.factorize(key)[0].astype(np.int64)
+        size = int(key.max(initial=0)) + 1
+    return key * k + codes, size * k
+
+
+def _repeated(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Rows whose values in ``columns`` another row has too (null equal to null)."""
+    key, size = np.zeros(len(frame), dtype=np.int64), 1
+    for column in columns:
+        key, size = _combine(key, size, *_codes(frame[column]))
+    group = pd.factorize(key)[0]
+    return np.bincount(group)[group] > 1
