@@ -192,6 +192,28 @@ def test_row_kinds_same_for_arrow_and_object_grids(tmp_path_factory, rows: list)
     assert outcomes[0] == outcomes[1]
 
 
+@SETTINGS
+@given(
+    st.lists(st.integers(-1, 3), min_size=0, max_size=60),
+    st.integers(1, 4),
+    st.sampled_from([2, 2**20, 2**40]),
+)
+def test_group_codes_and_first_of_group(cells: list[int], width: int, scale: int) -> None:
+    """Rows get equal codes exactly when all their codes are equal (also when combining them
+    outgrows 62 bits); each row's first equal row is found as pandas finds it."""
+    rows = len(cells) // width
+    columns = [np.array(cells[i::width][:rows], dtype=np.int64) for i in range(width)]
+    columns = [np.where(c >= 0, c * scale, -1) for c in columns]  # large codes, as for IDs
+    key = normalize.group_codes(columns)
+    frame = pd.DataFrame({str(i): c for i, c in enumerate(columns)})
+    want = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy() if rows else []
+    assert len(key) == rows
+    assert (pd.factorize(key)[0] == want).all()
+    frame["pos"] = np.arange(rows)
+    first = frame.groupby([str(i) for i in range(width)])["pos"].transform("first")
+    assert (normalize.first_of_group(key) == first.to_numpy()).all()
+
+
 def test_pseudonyms_are_keyed_blake2b(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in (
         "0123456789abcdef",  # 16 bytes, the shortest key allowed

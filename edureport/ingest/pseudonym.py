@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from edureport.ingest.normalize import expand, per_unique_coded
@@ -31,10 +32,14 @@ def mac(kind: str) -> Any:
     return hashlib.blake2b(key=k, digest_size=DIGEST_BYTES, person=person)
 
 
-def pseudonyms(kind: str, values: Any) -> pd.Series:
+def pseudonyms(kind: str, values: Any, codes: np.ndarray | None = None) -> pd.Series:
     """Pseudonyms for a whole column (a ``str`` Series): 16 hex characters of keyed BLAKE2b, one
     per distinct value (a copy of the keyed state, then the value: bench B2 has a million
-    people)."""
+    people).
+
+    With ``codes``, ``values`` are the column's distinct values already found and ``codes``
+    each row's (-1 for a blank cell, pseudonymised as ``None`` is).
+    """
     keyed = mac(kind).copy
 
     def one(value: Any) -> str:
@@ -42,5 +47,9 @@ def pseudonyms(kind: str, values: Any) -> pd.Series:
         h.update(str(value).encode())
         return h.hexdigest()
 
-    table, codes = per_unique_coded(values, one)
+    if codes is None:
+        table, codes = per_unique_coded(values, one)
+    else:
+        values = np.asarray(values, dtype=object)  # (iterating Arrow text makes each str slowly)
+        table = np.array([*map(one, values.tolist()), one(None)], dtype=object)
     return expand(table, codes, "str")
