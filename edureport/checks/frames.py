@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from edureport.ingest.normalize import group_codes
 from edureport.ingest.specs import spec
 
 if TYPE_CHECKING:
@@ -423,9 +424,6 @@ class Compact:
     weights: np.ndarray
 
 
-_MAX_KEY = 2**62  # mixed-radix group keys stay below this (then they are renumbered)
-
-
 def compact_frame(
     frame: pd.DataFrame,
     by_value: Iterable[str],
@@ -442,48 +440,23 @@ def compact_frame(
     ``by_value`` columns) the same verdict per group as for each row the group stands for.
     """
     n = len(frame)
-    key, size = np.zeros(n, dtype=np.int64), 1
-    for column, nulls in [(c, False) for c in by_value] + [(c, True) for c in by_null]:
-        if nulls:
-            codes, k = frame[column].isna().to_numpy(dtype=np.int64), 2
-        else:
-            codes, k = _codes(frame[column])
-        key, size = _combine(key, size, codes, k)
+    columns = [_codes(frame[c]) for c in by_value]
+    columns += [frame[c].isna().to_numpy(dtype=np.int64) for c in by_null]
     single = np.zeros(n, dtype=bool)
-    for columns in unique:
-        single |= _repeated(frame, list(columns))
-    if single.any():  # each repeated row its own group, numbered above every other key
-        key, size = _combine(key, size, np.zeros(n, dtype=np.int64), 1)
-        key[single] = size + np.flatnonzero(single)
+    for names in unique:
+        same = pd.factorize(group_codes(_codes(frame[c]) for c in names))[0]
+        single |= np.bincount(same)[same] > 1
+    if single.any():  # each repeated row a group of its own
+        columns.append(np.where(single, np.arange(n), -1))
+    key = group_codes(columns) if columns else np.zeros(n, dtype=np.int64)
     group = pd.factorize(key)[0]  # numbered in order of first appearance
     first = np.empty(int(group.max(initial=-1)) + 1, dtype=np.int64)
     first[group[::-1]] = np.arange(n - 1, -1, -1)  # the last write, the first row, wins
     return Compact(frame.take(first), np.bincount(group).astype(np.int64))
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes of a column (0 for null, equal values equal codes) and how many there are."""
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column: -1 for null, equal values equal codes."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes, k = values.cat.codes.to_numpy(), len(values.cat.categories)
-    else:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        k = len(uniques)
-    return codes.astype(np.int64) + 1, k + 1
-
-
-def _combine(key: np.ndarray, size: int, codes: np.ndarray, k: int) -> tuple[np.ndarray, int]:
-    """``key`` extended by ``codes`` (each below ``k``); renumbered first if it would grow past
-    :data:`_MAX_KEY` (keys stay equal exactly where all the codes so far are equal)."""
-    if size * k + len(key) >= _MAX_KEY:
-        key = pd.factorize(key)[0].astype(np.int64)
-        size = int(key.max(initial=0)) + 1
-    return key * k + codes, size * k
-
-
-def _repeated(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Rows whose values in ``columns`` another row has too (null equal to null)."""
-    key, size = np.zeros(len(frame), dtype=np.int64), 1
-    for column in columns:
-        key, size = _combine(key, size, *_codes(frame[column]))
-    group = pd.factorize(key)[0]
-    return np.bincount(group)[group] > 1
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values, use_na_sentinel=True)[0]
