@@ -54,7 +54,10 @@ def build_frames(
         "stated_totals": stated_totals_frame(list(stated_totals)),
         "narrative": narrative_frame(narrative),
     }
-    return {**{name: _categorical(frame) for name, frame in ledgers.items()}, **derived}
+    checked = {name: _categorical(frame) for name, frame in ledgers.items()}
+    for name, frame in checked.items():  # from the categoricals: their pairs are few
+        _add_helper_keys(name, frame)
+    return {**checked, **derived}
 
 
 # Text columns with few distinct values (and never personal data). GX runs them as pandas
@@ -88,13 +91,12 @@ def _categorical(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ledger_frame(name: str, table: pd.DataFrame | None) -> pd.DataFrame:
-    """The table with its date columns as datetime64[ns] (GX's fast path)."""
+    """The table with its date columns as datetime64[ns] (GX's fast path); a shallow copy."""
     frame = pd.DataFrame() if table is None else table.copy(deep=False)
     for column in DATE_COLUMNS.get(name, ()):
         if column in frame.columns and frame[column].dtype != "datetime64[ns]":
             converted = pd.to_datetime(frame[column], errors="coerce")
             frame[column] = converted.dt.tz_localize(None).astype("datetime64[ns]")
-    _add_helper_keys(name, frame)
     return frame
 
 
