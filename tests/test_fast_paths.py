@@ -194,6 +194,24 @@ def test_row_kinds_same_for_arrow_and_object_grids(tmp_path_factory, rows: list)
 
 @SETTINGS
 @given(
+    st.lists(
+        st.text("0123456789.,-+ 元０", max_size=18)
+        | st.from_regex(r"[0-9]{1,15}(\.[0-9]{0,3})?", fullmatch=True),
+        max_size=30,
+    )
+)
+def test_plain_amounts_agree_with_amount_to_fen(cells: list[str]) -> None:
+    """The bulk path gives amount_to_fen's fen for every amount it takes (all positive)."""
+    values = pd.Series(cells, dtype="str")
+    done, fen = normalize.plain_amounts(values)
+    assert done.sum() == len(fen)
+    for cell, got in zip(values[done], fen, strict=True):
+        assert type(got) is int and got > 0 and got == normalize.amount_to_fen(cell)
+    assert not normalize.plain_amounts(values, "万元")[0].any()
+
+
+@SETTINGS
+@given(
     st.lists(st.integers(-1, 3), min_size=0, max_size=60),
     st.integers(1, 4),
     st.sampled_from([2, 2**20, 2**40]),

@@ -329,7 +329,10 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
         if column == "id_number":
             _refuse_zero_filled_ids(raw, labels[column], cells)
         failed = _Failures(checked)
-        table, codes = nz.per_unique_coded(cells, failed, _FAST.get(column))
+        fast = _FAST.get(column)
+        if s.field(column).normaliser == "money":
+            fast = partial(nz.plain_amounts, unit=raw.units.get(column) or "元")
+        table, codes = nz.per_unique_coded(cells, failed, fast)
         is_bad = np.zeros(len(table), dtype=bool)
         is_bad[-1] = isinstance(table[-1], _Bad)  # a blank cell (code -1)
         if failed.count > is_bad[-1]:  # some value failed too: find which (else skip the scan)
