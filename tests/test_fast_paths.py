@@ -8,7 +8,6 @@ a case, never answer it differently.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import itertools
 import os
 from pathlib import Path
@@ -193,20 +192,75 @@ def test_row_kinds_same_for_arrow_and_object_grids(tmp_path_factory, rows: list)
     assert outcomes[0] == outcomes[1]
 
 
-def test_pseudonyms_are_hmac_sha256(monkeypatch: pytest.MonkeyPatch) -> None:
+@SETTINGS
+@given(
+    st.lists(
+        st.text("0123456789.,-+ 元０", max_size=18)
+        | st.from_regex(r"[0-9]{1,15}(\.[0-9]{0,3})?", fullmatch=True),
+        max_size=30,
+    )
+)
+def test_plain_amounts_agree_with_amount_to_fen(cells: list[str]) -> None:
+    """The bulk path gives amount_to_fen's fen for every amount it takes (all positive)."""
+    values = pd.Series(cells, dtype="str")
+    done, fen = normalize.plain_amounts(values)
+    assert done.sum() == len(fen)
+    for cell, got in zip(values[done], fen, strict=True):
+        assert type(got) is int and got > 0 and got == normalize.amount_to_fen(cell)
+    assert not normalize.plain_amounts(values, "万元")[0].any()
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(-1, 3), min_size=0, max_size=60),
+    st.integers(1, 4),
+    st.sampled_from([2, 2**20, 2**40]),
+)
+def test_group_codes_and_first_of_group(cells: list[int], width: int, scale: int) -> None:
+    """Rows get equal codes exactly when all their codes are equal (also when combining them
+    outgrows 62 bits); each row's first equal row is found as pandas finds it."""
+    rows = len(cells) // width
+    columns = [np.array(cells[i::width][:rows], dtype=np.int64) for i in range(width)]
+    columns = [np.where(c >= 0, c * scale, -1) for c in columns]  # large codes, as for IDs
+    key = normalize.group_codes(columns)
+    frame = pd.DataFrame({str(i): c for i, c in enumerate(columns)})
+    want = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy() if rows else []
+    assert len(key) == rows
+    assert (pd.factorize(key)[0] == want).all()
+    frame["pos"] = np.arange(rows)
+    first = frame.groupby([str(i) for i in range(width)])["pos"].transform("first")
+    assert (normalize.first_of_group(key) == first.to_numpy()).all()
+
+
+def test_pseudonyms_are_keyed_blake2b(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in (
         "0123456789abcdef",  # 16 bytes, the shortest key allowed
-        "0123456789abcdef" * 4,  # one SHA-256 block exactly
-        "a much longer key than one sha256 block of sixty-four bytes" * 2,
+        "0123456789abcdef" * 4,  # BLAKE2b's longest key exactly
+        "a much longer key than blake2b's limit of sixty-four bytes" * 2,
     ):
         monkeypatch.setenv(pseudonym.KEY_ENV, key)
+        k = key.encode()
+        k = hashlib.blake2b(k).digest() if len(k) > 64 else k
         values = ["110105194912310021", "张三", "", 7]
         got = pseudonym.pseudonyms("id", np.asarray(values, dtype=object))
         want = [
-            hmac.new(key.encode(), f"id:{v}".encode(), hashlib.sha256).hexdigest()[:16]
+            hashlib.blake2b(f"{v}".encode(), key=k, digest_size=8, person=b"id").hexdigest()
             for v in values
         ]
         assert list(got) == want
+        assert all(len(p) == 16 for p in got)
+        other = pseudonym.pseudonyms("cert", np.asarray(values, dtype=object))
+        assert not set(other) & set(got)  # the kind separates the domains
+
+
+def test_pseudonym_kinds_fit_blake2b() -> None:
+    """Every kind the ledger specs pseudonymise by is a valid BLAKE2b personalisation."""
+    from edureport.ingest.specs import ledger_names, spec
+
+    kinds = {"id", "cert", "officer-row", *ledger_names()}
+    kinds |= {str(f.pseudonym) for n in ledger_names() for f in spec(n).fields if f.pseudonym}
+    for kind in kinds:
+        pseudonym.mac(kind)
 
 
 def test_large_csv_is_read_by_arrow(tmp_path: Path) -> None:

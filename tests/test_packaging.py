@@ -40,7 +40,8 @@ def test_notebooks_committed_without_outputs() -> None:
 
 def test_one_version_shown_everywhere(capsys: pytest.CaptureFixture) -> None:
     """pyproject's version is the package's, --version's and -V's, and CHANGELOG.md's newest
-    entry, which says whether published figures can change (as every entry does)."""
+    entry (below an "Unreleased" one, if any), which says whether published figures can change
+    (as every entry does)."""
     import tomllib
 
     from edureport import __version__, cli
@@ -53,7 +54,8 @@ def test_one_version_shown_everywhere(capsys: pytest.CaptureFixture) -> None:
         assert done.value.code == 0 and capsys.readouterr().out == f"edureport {__version__}\n"
     changelog = (paths.REPO_ROOT / "CHANGELOG.md").read_text("utf-8")
     entries = re.split(r"(?m)^## ", changelog)[1:]
-    assert entries[0].startswith(f"{__version__} ")
+    released = entries[1:] if entries[0].startswith("Unreleased\n") else entries  # not yet out
+    assert released[0].startswith(f"{__version__} ")
     assert all("Published figures" in entry for entry in entries)
 
 

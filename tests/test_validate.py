@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from edureport import paths
+from edureport.checks import gx
 from edureport.checks import validate as v
 from edureport.checks.policy import Policy, national_defaults
 
@@ -672,6 +673,60 @@ def test_every_expectation_has_a_failing_mutation(baseline: v.ValidationReport) 
     intended = {c[0] for c in CASES} | set().union(*(c[2] for c in CASES))
     missing = {c.name for c in baseline.checks} - intended
     assert not missing, f"no mutation makes these fail: {sorted(missing)}"
+
+
+def _checks(name: str, frame: pd.DataFrame, params: dict[str, Any], compact: int) -> str:
+    """``run_suite`` with frames of ``compact`` rows or more checked in compact form first (as
+    JSON: a null value is NaN, which equals nothing)."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(gx, "COMPACT_ROWS", compact)
+        checks = v.run_suite(v.get_context(), name, frame, params)
+    return json.dumps([c.to_dict() for c in checks], ensure_ascii=False, default=str)
+
+
+@pytest.mark.parametrize(("case", "mutation", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_compact_run_reports_what_the_whole_frame_does(
+    gx_context: Any, case: str, mutation: Mutation, expected: set[str]
+) -> None:
+    """Every check of a ledger suite words, counts and locates the same in compact form: on the
+    mutated county, and on it three times over (rows repeat, so groups hold several rows)."""
+    tables, conservation, policy, extras = _mutated(mutation)
+    base_tables = tiny_tables()
+    base_frames = v.build_frames(base_tables, tiny_conservation(base_tables))
+    frames = v.build_frames(
+        tables, conservation, extras.get("set_aside"), extras.get("stated_totals", ()),
+        policy.accepted, extras.get("narrative", ()),
+    )  # fmt: skip
+    params = v.expectation_parameters(policy)
+    changed = [n for n in v.LEDGERS if n in frames and not _same(frames[n], base_frames[n])]
+    for name in changed or ["aid"]:
+        thrice = pd.concat([frames[name]] * 3, ignore_index=True)
+        for frame in (frames[name], thrice):
+            assert _checks(name, frame, params, 1) == _checks(name, frame, params, 10**9)
+
+
+def test_ledger_suites_run_in_compact_form(
+    gx_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ledger suite but the roster's (a row count is not a check of rows) is checked in
+    compact form, without falling back to the whole frame."""
+    used: dict[str, bool] = {}
+    weighted = gx._weighted
+
+    def spy(results: list[Any], compact: Any) -> Any:
+        out = weighted(results, compact)
+        used[results[0].expectation_config.meta["name"].split(".")[0]] = out is not None
+        return out
+
+    monkeypatch.setattr(gx, "_weighted", spy)
+    monkeypatch.setattr(gx, "COMPACT_ROWS", 1)
+    tables = tiny_tables()
+    frames = v.build_frames(tables, tiny_conservation(tables))
+    params = v.expectation_parameters(tiny_policy())
+    ledgers = [n for n in v.LEDGERS if n in frames]
+    for name in ledgers:
+        v.run_suite(gx_context, name, frames[name], params)
+    assert used == {n: True for n in ledgers if n != "officers"}
 
 
 # --- what a failed check says -------------------------------------------------------------------

@@ -5,11 +5,13 @@ the narrative's problems)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from edureport.ingest.normalize import group_codes
 from edureport.ingest.specs import spec
 
 if TYPE_CHECKING:
@@ -52,7 +54,10 @@ def build_frames(
         "stated_totals": stated_totals_frame(list(stated_totals)),
         "narrative": narrative_frame(narrative),
     }
-    return {**{name: _categorical(frame) for name, frame in ledgers.items()}, **derived}
+    checked = {name: _categorical(frame) for name, frame in ledgers.items()}
+    for name, frame in checked.items():  # from the categoricals: their pairs are few
+        _add_helper_keys(name, frame)
+    return {**checked, **derived}
 
 
 # Text columns with few distinct values (and never personal data). GX runs them as pandas
@@ -86,13 +91,12 @@ def _categorical(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ledger_frame(name: str, table: pd.DataFrame | None) -> pd.DataFrame:
-    """The table with its date columns as datetime64[ns] (GX's fast path)."""
+    """The table with its date columns as datetime64[ns] (GX's fast path); a shallow copy."""
     frame = pd.DataFrame() if table is None else table.copy(deep=False)
     for column in DATE_COLUMNS.get(name, ()):
         if column in frame.columns and frame[column].dtype != "datetime64[ns]":
             converted = pd.to_datetime(frame[column], errors="coerce")
             frame[column] = converted.dt.tz_localize(None).astype("datetime64[ns]")
-    _add_helper_keys(name, frame)
     return frame
 
 
@@ -408,3 +412,53 @@ def narrative_frame(problems: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(NARRATIVE_COLUMNS)).astype(object)
     frame["row"] = pd.array(frame["row"].tolist(), dtype="Int64")
     return frame
+
+
+# --- compact frames ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compact:
+    """A frame's rows grouped by what a suite's row checks read: one row per group (its first
+    row, all columns as they are) and how many rows of the frame it stands for."""
+
+    frame: pd.DataFrame
+    weights: np.ndarray
+
+
+def compact_frame(
+    frame: pd.DataFrame,
+    by_value: Iterable[str],
+    by_null: Iterable[str] = (),
+    unique: Iterable[Iterable[str]] = (),
+) -> Compact:
+    """Group ``frame``'s rows by the values of ``by_value`` and whether ``by_null`` is null.
+
+    Rows that repeat another's values in one of the ``unique`` column lists (null equal to
+    null, as ``DataFrame.duplicated``) stay rows of their own. Any other two rows of the
+    compact frame therefore differ in every ``unique`` list, though they keep only one row's
+    value of a ``by_null`` column: a uniqueness check finds the same repeated rows in it, and
+    every check of one row's values (null, in a set, between, under a row condition on
+    ``by_value`` columns) the same verdict per group as for each row the group stands for.
+    """
+    n = len(frame)
+    columns = [_codes(frame[c]) for c in by_value]
+    columns += [frame[c].isna().to_numpy(dtype=np.int64) for c in by_null]
+    single = np.zeros(n, dtype=bool)
+    for names in unique:
+        same = pd.factorize(group_codes(_codes(frame[c]) for c in names))[0]
+        single |= np.bincount(same)[same] > 1
+    if single.any():  # each repeated row a group of its own
+        columns.append(np.where(single, np.arange(n), -1))
+    key = group_codes(columns) if columns else np.zeros(n, dtype=np.int64)
+    group = pd.factorize(key)[0]  # numbered in order of first appearance
+    first = np.empty(int(group.max(initial=-1)) + 1, dtype=np.int64)
+    first[group[::-1]] = np.arange(n - 1, -1, -1)  # the last write, the first row, wins
+    return Compact(frame.take(first), np.bincount(group).astype(np.int64))
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column: -1 for null, equal values equal codes."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values, use_na_sentinel=True)[0]

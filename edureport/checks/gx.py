@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from edureport import paths
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
     from great_expectations.expectations.expectation import Expectation
 
-from edureport.checks.frames import _accepted_found, _key, build_frames, set_aside_summary
+from edureport.checks.frames import (
+    Compact,
+    _accepted_found,
+    _key,
+    build_frames,
+    compact_frame,
+    set_aside_summary,
+)
 from edureport.checks.results import (
     BATCH_DEFINITION,
     DATASOURCE,
@@ -207,18 +215,30 @@ def _run_batch(
 ) -> list[Any]:
     """Results of ``expectations`` on ``frame``; failures carry their offending rows.
 
-    One GX validator serves both passes, so GX loads (and hashes) the frame once per suite:
-    ``Batch.validate`` would build a new validator, and fetch the batch again, on every call.
+    A large frame is first checked in its compact form (:func:`_compact`): every expectation
+    runs once on one row per group of equal values, its counts weighted back to rows. Those
+    that fail, and every expectation if the compact run cannot stand for the frame, are then
+    run on the frame itself: what a failure reports (counts, values, rows) is always GX's
+    result on the whole frame. One GX validator serves both passes on one frame, so GX loads
+    (and hashes) it once: ``Batch.validate`` would fetch the batch again on every call.
     """
     from great_expectations.validator.v1_validator import Validator
 
     definition = (
         context.data_sources.get(DATASOURCE).get_asset(name).get_batch_definition(BATCH_DEFINITION)
     )
-    validator = Validator(definition, "BASIC", batch_parameters={"dataframe": frame})
-    suite.expectations = expectations  # in memory only: the suite is never saved back
     params = dict(parameters)
-    results = validator.validate_expectation_suite(suite, params).results
+    compact = _compact(frame, expectations) if len(frame) >= COMPACT_ROWS else None
+    results = None
+    if compact is not None:
+        validator = Validator(definition, "BASIC", batch_parameters={"dataframe": compact.frame})
+        suite.expectations = expectations  # in memory only: the suite is never saved back
+        results = _weighted(validator.validate_expectation_suite(suite, params).results, compact)
+    if results is None:
+        validator = Validator(definition, "BASIC", batch_parameters={"dataframe": frame})
+        suite.expectations = expectations
+        results = validator.validate_expectation_suite(suite, params).results
+        compact = None
     failed = {
         r.expectation_config.meta["name"]
         for r in results
@@ -226,6 +246,8 @@ def _run_batch(
     }
     if not failed:
         return results
+    if compact is not None:
+        validator = Validator(definition, "BASIC", batch_parameters={"dataframe": frame})
     suite.expectations = [e for e in expectations if e.meta["name"] in failed]
     result_format: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpected_count": 20}
     if index_columns:
@@ -234,6 +256,113 @@ def _run_batch(
     detailed = validator.validate_expectation_suite(suite, params)
     by_name = {r.expectation_config.meta["name"]: r for r in detailed.results}
     return [by_name.get(r.expectation_config.meta["name"], r) for r in results]
+
+
+# --- compact runs --------------------------------------------------------------------------------
+
+COMPACT_ROWS = 10_000  # a frame this long is checked in its compact form first
+# What each kind of expectation reads: a column's values, only whether it is null, or whether
+# its values (a column list's) repeat. A suite with any other kind runs on the frame itself.
+_READS_NULLS = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_null"}
+_READS_VALUES = {
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_be_in_type_list",
+}
+_READS_REPEATS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+_READS_NAMES = {"expect_table_columns_to_match_set"}
+
+
+def _compact(frame: pd.DataFrame, expectations: list[Expectation]) -> Compact | None:
+    """``frame`` grouped by what ``expectations`` read (None if one reads something else)."""
+    values: dict[str, None] = {}
+    nulls: dict[str, None] = {}
+    unique: list[list[str]] = []
+    for e in expectations:
+        kind, kwargs = e.configuration.type, e.configuration.kwargs
+        condition = _condition_columns(kwargs.get("row_condition"))
+        if condition is None or any(c not in frame.columns for c in condition):
+            return None
+        values |= dict.fromkeys(condition)
+        columns = list(kwargs.get("column_list") or [kwargs.get("column")])
+        if kind in _READS_NAMES:
+            continue
+        if any(c not in frame.columns for c in columns):
+            return None
+        if kind in _READS_VALUES:
+            values |= dict.fromkeys(columns)
+        elif kind in _READS_NULLS:
+            nulls |= dict.fromkeys(columns)
+        elif kind in _READS_REPEATS and kwargs.get("ignore_row_if", _ALL_MISSING) == _ALL_MISSING:
+            nulls |= dict.fromkeys(columns)
+            unique.append(columns)
+        else:
+            return None
+    return compact_frame(frame, list(values), [c for c in nulls if c not in values], unique)
+
+
+_ALL_MISSING = "all_values_are_missing"
+
+
+def _condition_columns(condition: Any) -> list[str] | None:
+    """The columns a row condition compares (``==`` only, alone or and-ed); None if it is of
+    another form."""
+    if not condition:
+        return []
+    if not isinstance(condition, Mapping):
+        return None
+    if condition.get("type") == "and":
+        parts = [_condition_columns(c) for c in condition.get("conditions") or []]
+        return None if any(p is None for p in parts) else [c for p in parts for c in p or []]
+    if condition.get("type") == "comparison" and condition.get("operator") == "==":
+        return [condition["column"]["name"]]
+    return None
+
+
+def _condition_mask(frame: pd.DataFrame, condition: Any) -> np.ndarray:
+    """The rows a row condition (of the forms :func:`_condition_columns` accepts) keeps."""
+    if not condition:
+        return np.ones(len(frame), dtype=bool)
+    if condition["type"] == "and":
+        mask = np.ones(len(frame), dtype=bool)
+        for part in condition["conditions"]:
+            mask &= _condition_mask(frame, part)
+        return mask
+    column = frame[condition["column"]["name"]]
+    return (column == condition["parameter"]).fillna(False).to_numpy(dtype=bool)
+
+
+def _weighted(results: list[Any], compact: Compact) -> list[Any] | None:
+    """The compact run's results with their row counts weighted back to the frame's rows.
+
+    Each count is first recomputed on the compact frame and compared with GX's; if one differs
+    (or GX raised, or a check passed with rows it did not expect), None: the frame itself is
+    checked instead. (A check that failed is re-run on the frame: its counts are not used.)
+    """
+    frame, weights = compact.frame, compact.weights
+    for r in results:
+        res, kwargs = r.result, r.expectation_config.kwargs
+        if _exception_message(r.exception_info) or res is None:
+            return None
+        if r.success and res.get("unexpected_count"):  # (``mostly``): its count is not re-run
+            return None
+        if "element_count" not in res:
+            continue
+        counted = _condition_mask(frame, kwargs.get("row_condition"))
+        columns = list(kwargs.get("column_list") or [kwargs.get("column")])
+        missing = frame[columns].isna().to_numpy().all(axis=1) & counted
+        if r.expectation_config.type == "expect_compound_columns_to_be_unique":
+            counted, missing = counted & ~missing, np.zeros(len(frame), dtype=bool)
+        for field, mask in (("element_count", counted), ("missing_count", missing)):
+            if res.get(field) is not None and res[field] != int(mask.sum()):
+                return None
+        element = int(weights[counted].sum())
+        res["element_count"] = element
+        if res.get("missing_count") is not None:
+            res["missing_count"] = int(weights[missing].sum())
+            if res.get("missing_percent") is not None:
+                res["missing_percent"] = res["missing_count"] / element * 100
+    return results
 
 
 def expectation_parameters(policy: Policy) -> dict[str, Any]:

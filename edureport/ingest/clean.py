@@ -284,6 +284,18 @@ def _with_rules(s: LedgerSpec, f: Field, fn: Normaliser, year: int) -> Normalise
     return fn
 
 
+class _Failures:
+    """A normaliser that counts the values it could not clean (its results that are _Bad)."""
+
+    def __init__(self, fn: Normaliser) -> None:
+        self.fn, self.count = fn, 0
+
+    def __call__(self, value: Any) -> Any:
+        out = self.fn(value)
+        self.count += isinstance(out, _Bad)
+        return out
+
+
 def _catching(fn: Normaliser) -> Normaliser:
     def run(value: Any) -> Any:
         if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
@@ -304,6 +316,7 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
     values: dict[str, np.ndarray] = {}
     keys: dict[str, np.ndarray] = {}  # each column's cleaned values as integer codes
     problems: dict[int, tuple[str, list[str]]] = {}  # position -> (first column, reasons)
+    people = None  # the distinct cleaned values of the column that names a person
 
     def flag(positions: Any, column: str, reason: str) -> None:
         for pos in positions:
@@ -315,15 +328,28 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
         cells = raw.frame[column] if column in raw.frame else pd.Series([None] * n, dtype=object)
         if column == "id_number":
             _refuse_zero_filled_ids(raw, labels[column], cells)
-        table, codes = nz.per_unique_coded(cells, checked, _FAST.get(column))
-        is_bad = np.fromiter((isinstance(v, _Bad) for v in table), dtype=bool, count=len(table))
-        if is_bad.any():
+        failed = _Failures(checked)
+        fast = _FAST.get(column)
+        if s.field(column).normaliser == "money":
+            fast = partial(nz.plain_amounts, unit=raw.units.get(column) or "元")
+        table, codes = nz.per_unique_coded(cells, failed, fast)
+        is_bad = np.zeros(len(table), dtype=bool)
+        is_bad[-1] = isinstance(table[-1], _Bad)  # a blank cell (code -1)
+        if failed.count > is_bad[-1]:  # some value failed too: find which (else skip the scan)
+            is_bad = np.fromiter((isinstance(v, _Bad) for v in table), dtype=bool)
             _refuse_whole_column(raw, column, labels, table, codes, is_bad)
+        if is_bad.any():
             for pos in is_bad[codes].nonzero()[0]:
                 flag([pos], column, _reason(table[codes[pos]], s.field(column)))
             table[is_bad] = None
-        values[column] = nz.expand(table, codes, s.field(column).dtype)
-        keys[column] = pd.factorize(table)[0][codes]  # equal cleaned values, equal keys
+        typed = pd.Series(table, dtype=s.field(column).dtype)  # each distinct value converted once
+        values[column] = typed.take(np.where(codes < 0, len(table) - 1, codes)).reset_index(
+            drop=True
+        )
+        found, distinct = pd.factorize(typed)
+        keys[column] = found[codes]  # equal cleaned values, equal keys
+        if column == s.person:
+            people = distinct
     frame = pd.DataFrame(values)
     frame["row"] = keys["row"] = raw.frame["row"].to_numpy()
     if "amount" in frame:
@@ -332,7 +358,7 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
         _flag_pairs(frame, flag)
     clean = np.ones(n, dtype=bool)
     clean[list(problems)] = False
-    _flag_repeats(s, pd.DataFrame(keys), clean, flag)
+    _flag_repeats(s, keys, clean, flag)
     clean[list(problems)] = False
     excluded = _excluded(s, frame, clean)
     clean[list(excluded)] = False
@@ -355,9 +381,22 @@ def clean_ledger(raw: RawLedger, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
         ],
         columns=SET_ASIDE_COLUMNS,
     )
-    kept = frame[clean].copy()
-    kept["file"] = [_file_label(raw, sheets[p]) for p in np.flatnonzero(clean)]
-    return _finish(s, raw, kept), aside
+    kept = frame if clean.all() else frame[clean]  # (a new frame either way: not used again)
+    kept["file"] = _file_labels(raw, clean)
+    person = None if people is None else (people, keys[str(s.person)][clean])
+    return _finish(s, raw, kept, person), aside
+
+
+def _file_labels(raw: RawLedger, rows: np.ndarray) -> list[str] | str:
+    """The file label of each row where ``rows`` is True: one string if read from one sheet,
+    else one label per distinct sheet, expanded (not one Python call per row)."""
+    if not rows.any():
+        return []  # (as before: an empty table's file column is what pandas makes of [])
+    if len(raw.sheets) <= 1 or "sheet" not in raw.frame:
+        return _file_label(raw, None)
+    codes, sheets = pd.factorize(raw.frame["sheet"].to_numpy()[rows], use_na_sentinel=False)
+    labels = np.array([_file_label(raw, sheet) for sheet in sheets], dtype=object)
+    return labels[codes].tolist()
 
 
 def _reason(bad: _Bad, f: Field) -> str:
@@ -469,44 +508,56 @@ def _flag_pairs(frame: pd.DataFrame, flag: Callable[..., None]) -> None:
 
 
 def _flag_repeats(
-    s: LedgerSpec, frame: pd.DataFrame, clean: np.ndarray, flag: Callable[..., None]
+    s: LedgerSpec, keys: dict[str, np.ndarray], clean: np.ndarray, flag: Callable[..., None]
 ) -> None:
     """Set aside exact duplicates, then repeated entries (the first occurrence stays).
 
-    ``frame`` holds a code per cleaned value (equal values, equal codes) and the row numbers.
+    ``keys`` holds a code per cleaned value of each column (equal values, equal codes) and the
+    row numbers (``row``); only the ``clean`` positions are compared.
     """
-    cols = [c for c in frame.columns if c != "row"]
-    good = frame[clean]
-    dup = _repeats(good, cols)
+    cols = [c for c in keys if c != "row"]
+    good = np.flatnonzero(clean)
+    dup = _repeats(keys, cols, good)
     for pos, first in dup:
         flag([pos], "整行", f"与第{first}行完全重复")
     if s.repeat:
         key_cols, reason = list(s.repeat.columns), s.repeat.reason
-        rest = good.drop(index=[p for p, _ in dup])
-        rest = rest[(rest[key_cols] >= 0).all(axis=1)]  # an empty key cell matches nothing
-        for pos, first in _repeats(rest, key_cols):
+        left = clean.copy()
+        left[[p for p, _ in dup]] = False
+        rest = np.flatnonzero(left)
+        for c in key_cols:
+            rest = rest[keys[c][rest] >= 0]  # an empty key cell matches nothing
+        for pos, first in _repeats(keys, key_cols, rest):
             flag([pos], key_cols[-1], f"{reason}（首次见第{first}行）")
 
 
-def _repeats(frame: pd.DataFrame, cols: list[str]) -> list[tuple[int, int]]:
-    """(position, row of first occurrence) of each later repeat of the same values in ``cols``."""
-    again = frame.duplicated(subset=cols, keep="first").to_numpy()
-    if not again.any():
-        return []
-    first = frame.groupby(cols, sort=False, dropna=False)["row"].transform("first").to_numpy()
-    return [(int(frame.index[i]), int(first[i])) for i in np.flatnonzero(again)]
+def _repeats(
+    keys: dict[str, np.ndarray], cols: list[str], positions: np.ndarray
+) -> list[tuple[int, int]]:
+    """(position, row of first occurrence) of each later repeat among ``positions`` of the same
+    codes in ``cols`` (combined arithmetically, not hashed column by column)."""
+    rows = keys["row"]
+    every = len(positions) == len(rows)  # (then positions is 0, 1, …: no copy of each column)
+    codes = (keys[c] if every else keys[c][positions] for c in cols)
+    first = nz.first_of_group(nz.group_codes(codes))
+    again = np.flatnonzero(first != np.arange(len(first)))
+    return [(int(positions[i]), int(rows[positions[first[i]]])) for i in again]
 
 
-def _finish(s: LedgerSpec, raw: RawLedger, frame: pd.DataFrame) -> pd.DataFrame:
+def _finish(
+    s: LedgerSpec, raw: RawLedger, frame: pd.DataFrame, person: tuple[Any, np.ndarray] | None
+) -> pd.DataFrame:
     """Pseudonymise people, drop what the spec does not keep, set dtypes and provenance.
 
     A person is their ID number; an officer is their certificate number, else their ID number,
     else their row (two officers who share a name are two officers): never a name alone.
+    ``person``: the distinct values of the person's column and each row's code, if known.
     """
     if s.person == "officer":
         frame.insert(0, "person", _officer_keys(raw, frame))
     elif s.person and s.person in frame:
-        frame.insert(0, "person", pseudonyms("id", frame[s.person]).set_axis(frame.index))
+        keys = pseudonyms("id", *person) if person else pseudonyms("id", frame[s.person])
+        frame.insert(0, "person", keys.set_axis(frame.index))
     elif s.person and "name" in frame:
         frame.insert(0, "person", pseudonyms(raw.ledger, frame["name"]).set_axis(frame.index))
     for f in s.fields:

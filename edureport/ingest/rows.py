@@ -21,6 +21,7 @@ from edureport.ingest.normalize import (
     match_key,
     may_equal,
     per_unique,
+    per_unique_coded,
     synonyms,
     text,
 )
@@ -82,11 +83,11 @@ def _row_kinds(s: LedgerSpec, path: Path, h: _Header) -> np.ndarray:
     for j in range(min(MARKER_COLUMNS, body.shape[1])):
         col = body.iloc[:, j]
         maybe = may_equal(col, markers | sub_markers | {suffix})
-        keys = per_unique(col[maybe], match_key)
-        total[maybe] |= np.isin(keys, list(markers))
+        keys, codes = per_unique_coded(col[maybe], match_key)  # tested once per distinct value
+        total[maybe] |= np.array([k in markers for k in keys], dtype=bool)[codes]
         subtotal[maybe] |= np.array(
             [k in sub_markers or (k.endswith(suffix) and k != suffix) for k in keys], dtype=bool
-        )
+        )[codes]
     header_text = [text(c) for c in header]
     same = np.full(n, sum(1 for t in header_text if t) >= 2)
     for j in range(body.shape[1]):  # narrow the candidates column by column

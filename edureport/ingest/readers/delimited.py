@@ -300,8 +300,10 @@ def _read_utf8_table(data: bytes, sep: str = ",") -> pd.DataFrame | None:
         table = pacsv.read_csv(
             pa.py_buffer(body),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            # no quotes here, so no value holds a line break: Arrow may cut the file into blocks
+            # at any newline (with newlines_in_values=True it parses each block to find one)
             parse_options=pacsv.ParseOptions(
-                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+                delimiter=sep, newlines_in_values=False, ignore_empty_lines=False
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
