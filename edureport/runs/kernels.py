@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # socket. Errors in cells reach us through the notebook, a dead kernel as an error. History in
 # memory, as nbclient sets it for the kernels it starts (no shared SQLite file).
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:")
-AHEAD = 2  # kernels started ahead at most
+AHEAD = 1  # kernels started ahead at most (2 was slower on two cores: see performance.md)
 START_TIMEOUT = 120  # seconds for a kernel to start and, when started ahead, to prepare
 # Errors raised inside a notebook that are the project's own, by exception class name.
 _OWN_ERRORS: dict[str, type[EdureportError]] = {
@@ -57,9 +57,7 @@ class _Kernels:
     kernel (``km=``): nbclient then neither starts nor shuts it down, so :meth:`release` does,
     in a background thread (killed at once when its step failed or was stopped); a kernel
     started ahead and never used is killed; :meth:`close` joins every shut-down, so no kernel
-    outlives the run. At most :data:`AHEAD` kernels are started ahead: the run starts the
-    first two notebooks' kernels at once, so that the validate kernel's Great Expectations
-    import (the longest start) overlaps the clean step on the second core.
+    outlives the run. At most :data:`AHEAD` kernel is started ahead.
 
     Kernels listen on Unix domain sockets (``transport="ipc"``) in a private temporary folder
     with a short path (a socket path is limited to ~100 bytes; run folders with long county

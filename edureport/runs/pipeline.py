@@ -468,9 +468,8 @@ def _notebooks(
     for i, (name, label) in enumerate(NOTEBOOKS, start=1):
         t0 = time.perf_counter()
         say(f"[{i}/{total}] {label} …")
-        if i == 1:  # the first two kernels start and prepare while the runner imports papermill
+        if i == 1:  # the first kernel starts and prepares while the runner imports papermill
             kernels.start_ahead(name)
-            kernels.start_ahead(NOTEBOOKS[1][0])
             import_lean("papermill")  # before anything imports nbformat (imports.py)
         record["notebooks"].append(f"notebooks/{name}.ipynb")
         km = kernels.take(name)
