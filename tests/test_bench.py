@@ -55,4 +55,4 @@ def test_quick_bench_runs_and_records_every_benchmark(tmp_path: Path) -> None:
 
     text = doc.read_text(encoding="utf-8")
     assert "<!-- bench:begin -->" in text and "### B2" in text and "| 5,000 |" in text
-    assert [g["goal"] for g in data["goals"]][:1] == ["B1 run / floor ≤ 1.5"]
+    assert [g["goal"] for g in data["goals"]][:1] == ["B1 run / floor ≤ 1.2"]
