@@ -102,7 +102,9 @@ class Template:
             self.requests += 1
             request = {"id": self.requests, "argv": argv, "env": env, "cwd": cwd, "log": log}
             try:
-                self.stdin.write(json.dumps(request).encode() + b"\n")
+                data = memoryview(json.dumps(request).encode() + b"\n")
+                while data:  # unbuffered: a write may take part of it
+                    data = data[self.stdin.write(data) or 0 :]
                 answer = json.loads(self._line(FORK_TIMEOUT) or "{}")
                 if answer.get("id") == self.requests and isinstance(answer.get("pid"), int):
                     return int(answer["pid"])
