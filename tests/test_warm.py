@@ -252,7 +252,7 @@ def test_a_county_that_kills_its_worker_every_time_fails_alone(tmp_path: Path) -
     from edureport.runs.pipeline import RunOptions
 
     counties = [f"c{i}" for i in range(1, 9)]
-    jobs = [(c, YEAR, tmp_path, tmp_path, RunOptions(), False) for c in counties]
+    jobs = [(c, YEAR, tmp_path, tmp_path, RunOptions()) for c in counties]
     seen: list[str] = []
     outcomes = batch._on_pool(2, jobs, lambda o: seen.append(o.county), run=dies_for_c3)
     assert sorted(seen) == sorted(counties), "each county reported once"

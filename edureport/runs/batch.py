@@ -91,18 +91,10 @@ def discover(data_root: Path, year: int) -> list[str]:
 
 
 def run_county(
-    county: str,
-    year: int,
-    data_root: Path,
-    out_root: Path,
-    options: RunOptions,
-    warm_kernels: bool = False,
+    county: str, year: int, data_root: Path, out_root: Path, options: RunOptions
 ) -> Outcome:
-    """Run one county-year and never raise: any failure becomes the outcome's status and code.
-    ``warm_kernels``: fork its kernels from this process's template (started on first use; a
-    county of a batch with ``--cold-kernels`` in the same Dask worker leaves it alone)."""
+    """Run one county-year and never raise: any failure becomes the outcome's status and code."""
     t0 = time.perf_counter()
-    options = replace(options, warm_kernels=warm_kernels)
     run_id, message = None, ""
     try:
         result = run(county, year, data_root, out_root, options, progress=lambda _line: None)
@@ -155,12 +147,12 @@ def run_batch(
     processes, or on the Dask cluster whose scheduler is at ``scheduler``; kernels forked from
     each worker's template unless not ``warm_kernels``."""
     data_root, out_root = Path(data_root).resolve(), Path(out_root).resolve()
-    options = options or RunOptions()
+    options = replace(options or RunOptions(), warm_kernels=warm_kernels)
     names = list(dict.fromkeys(counties)) if counties else discover(data_root, year)
     if not names:
         raise UsageError(f"{data_root} 下没有 {year} 年的县文件夹 no <county>/{year}/ folders")
     out_root.mkdir(parents=True, exist_ok=True)
-    jobs = [(c, year, data_root, out_root, options, warm_kernels) for c in names]
+    jobs = [(c, year, data_root, out_root, options) for c in names]
     if scheduler:
         outcomes = _on_dask(scheduler, jobs, on_done)
     else:
@@ -170,7 +162,7 @@ def run_batch(
     return BatchResult(outcomes, rollup, write_index(out_root))
 
 
-Job = tuple[str, int, Path, Path, RunOptions, bool]
+Job = tuple[str, int, Path, Path, RunOptions]
 
 
 def _on_pool(
@@ -185,7 +177,7 @@ def _on_pool(
     that a county that kills its worker every time fails alone. (A county's lock is an
     ``flock`` and its next run recovers the folder of the killed one.)"""
     outcomes: list[Outcome] = []
-    warm_kernels = any(job[-1] for job in jobs)
+    warm_kernels = any(job[4].warm_kernels for job in jobs)  # the workers' template
     left = _pool_round(run, workers, jobs, warm_kernels, on_done, outcomes)
     if left:
         left = _pool_round(run, workers, left, warm_kernels, on_done, outcomes)
