@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.measure import BIN, PYTHON, Measurement, bench_env, run_measured
+from bench.measure import BIN, PYTHON, Measurement, bench_env, processes, run_measured
 
 YEAR = 2022
 STYLES = ("canonical", "messy_xlsx", "messy_csv")
@@ -126,27 +126,22 @@ class _Killer:
 def _pool_workers(out: str) -> dict[int, dict[str, list[int]]]:
     """Live pool workers of the ``edureport batch`` writing to ``out``: pid -> its template
     and that template's kernels."""
+    parent = {pid: ppid for pid, (ppid, _pages) in processes().items()}
     children: dict[int, list[int]] = {}
-    parent: dict[int, int] = {}
-    cmdline: dict[int, str] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text("ascii", "replace")
-            cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        pid, ppid = int(entry.name), int(stat[stat.rfind(")") + 2 :].split()[1])
+    for pid, ppid in parent.items():
         children.setdefault(ppid, []).append(pid)
-        parent[pid] = ppid
-        cmdline[pid] = cmd.decode("utf-8", "replace")
+
+    def cmdline(pid: int) -> str:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, UnicodeDecodeError):
+            return ""
+
     found = {}
-    for pid, cmd in cmdline.items():
-        if "spawn_main" not in cmd or out not in cmdline.get(parent[pid], ""):
+    for pid, ppid in parent.items():
+        if "spawn_main" not in cmdline(pid) or out not in cmdline(ppid):
             continue
-        warm = "edureport.runs.warm"
-        templates = [c for c in children.get(pid, []) if warm in cmdline.get(c, "")]
+        templates = [c for c in children.get(pid, []) if "edureport.runs.warm" in cmdline(c)]
         kernels = [k for t in templates for k in children.get(t, [])]
         found[pid] = {"templates": templates, "kernels": kernels}
     return found

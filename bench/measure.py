@@ -178,18 +178,9 @@ class TreeSampler:
     def _sample(self) -> None:
         children: dict[int, list[int]] = {}
         rss: dict[int, int] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                    stat = fh.read().decode("ascii", "replace")
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2 :].split()
-            pid, ppid = int(entry.name), int(fields[1])
+        for pid, (ppid, pages) in processes().items():
             children.setdefault(ppid, []).append(pid)
-            rss[pid] = int(fields[21]) * self._page_kib
+            rss[pid] = pages * self._page_kib
 
         def total(pid: int) -> int:
             return rss.get(pid, 0) + sum(total(c) for c in children.get(pid, ()))
@@ -208,6 +199,22 @@ class TreeSampler:
             level = [c for p in level for c in children.get(p, ())]
         for pid in level:
             self.subtree_peak_kib[pid] = max(self.subtree_peak_kib.get(pid, 0), total(pid))
+
+
+def processes() -> dict[int, tuple[int, int]]:
+    """Every live process: pid -> (parent pid, resident pages), from ``/proc/<pid>/stat``."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        found[int(entry.name)] = (int(fields[1]), int(fields[21]))
+    return found
 
 
 def _pss_kib(pid: int) -> int | None:

@@ -18,6 +18,7 @@ Results (medians, every run, ratios, peak memory, the machine) go to ``bench/res
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 import tempfile
@@ -223,7 +224,8 @@ def _xlsx_variant(csv_folder: Path, folder: Path) -> None:
         if b2_worker.AID_KEYWORD not in path.name:
             shutil.copy2(path, folder / path.name)
             continue
-        names = pacsv.read_csv(path, pacsv.ReadOptions(column_names=None)).column_names
+        with path.open(encoding="utf-8-sig") as fh:  # the header, not a parse of the file
+            names = next(csv.reader(fh))
         table = pacsv.read_csv(
             path, convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, "string"))
         )
