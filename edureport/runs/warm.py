@@ -74,8 +74,8 @@ class TemplateError(RuntimeError):
 class Template:
     """The client side of one template process."""
 
-    def __init__(self) -> None:
-        self.stamp = code_stamp()
+    def __init__(self, stamp: str) -> None:
+        self.stamp = stamp  # code_stamp() of the code it loads
         self.errors: IO[bytes] = tempfile.TemporaryFile()  # its own stderr: why it failed
         self.process = subprocess.Popen(
             [sys.executable, "-P", "-m", "edureport.runs.warm"],
@@ -181,7 +181,7 @@ def enable() -> Template | None:
         if _failed is not None and _failed[0] == stamp:
             return None
         try:
-            _template = Template()
+            _template = Template(stamp)
         except (OSError, TemplateError) as exc:
             _failed = (stamp, str(exc))
             return None
